@@ -1,0 +1,3 @@
+from specialops.cli.main import run
+
+run()

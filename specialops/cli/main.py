@@ -1,0 +1,323 @@
+"""``specialops``: open the app, or run a headless command.
+
+Heavy libraries are imported inside the commands, so ``--help`` and cron
+jobs start fast and never load Textual.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from specialops.cli.output import emit_json, say, table
+from specialops.errors import EXIT_USAGE, SpecialopsError
+
+app = typer.Typer(
+    name="specialops",
+    help="Run a company's special operations: projects, campaigns, service, risks.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+users_app = typer.Typer(help="Manage who may use this database and their roles.")
+db_app = typer.Typer(help="Check the database.")
+audit_app = typer.Typer(help="The tamper-evident audit log.")
+app.add_typer(users_app, name="users")
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+
+
+class Options:
+    db: str | None = None
+    act_as: str | None = None
+
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")]
+
+
+def context(*, create: bool = False, require_user: bool = True):
+    from specialops.context import open_context
+
+    ctx = open_context(Options.db, Options.act_as, create=create, require_user=require_user)
+    for warning in ctx.store.warnings:
+        say(f"warning: {warning}")
+    return ctx
+
+
+@app.callback(invoke_without_command=True)
+def main(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Database file or URL (else SPECIALOPS_DB, config, default)."),
+    ] = None,
+    act_as: Annotated[
+        str | None, typer.Option("--as", help="Act as another user (admins only).")
+    ] = None,
+) -> None:
+    """Open the app when no command is given."""
+    Options.db, Options.act_as = db, act_as
+    if ctx.invoked_subcommand is None:
+        if not sys.stdout.isatty():
+            say("specialops: the app needs a terminal; run 'specialops --help' for commands")
+            raise typer.Exit(EXIT_USAGE)
+        from specialops.app_entry import launch
+
+        launch(db, act_as)
+
+
+@app.command()
+def init(
+    demo: Annotated[bool, typer.Option("--demo", help="Add sample data.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create the database (your login becomes its admin)."""
+    c = context(create=True, require_user=False)
+    try:
+        counts: dict[str, int] = {}
+        if demo:
+            from specialops.demo import load_demo
+
+            counts = load_demo(c.store, c.actor)
+        result = {"database": str(c.store.path or c.store.label), "admin": c.actor.username}
+        result["demo"] = counts
+        if as_json:
+            emit_json(result)
+        else:
+            say(f"database ready at {result['database']}; admin: {c.actor.username}")
+            if counts:
+                say("sample data: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    finally:
+        c.close()
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="The person's OS login.")],
+    name: Annotated[str, typer.Option("--name", help="Full name.")],
+    role: Annotated[
+        str, typer.Option("--role", help="admin, executive, manager, staff, agent or auditor.")
+    ] = "staff",
+    department: Annotated[str | None, typer.Option("--department", help="Department code.")] = None,
+    email: Annotated[str | None, typer.Option("--email")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Let an OS login use this database."""
+    from dataclasses import asdict
+
+    from specialops.services.users import add_user
+
+    c = context()
+    try:
+        view = add_user(c.store, c.actor, username, name, role, department, email)
+    finally:
+        c.close()
+    if as_json:
+        emit_json(asdict(view))
+    else:
+        say(f"added {view.username} ({view.role})")
+
+
+@users_app.command("list")
+def users_list(as_json: JsonFlag = False) -> None:
+    """List users and their roles."""
+    from dataclasses import asdict
+
+    from specialops.services.users import list_users
+
+    c = context()
+    try:
+        views = list_users(c.store)
+    finally:
+        c.close()
+    if as_json:
+        emit_json([asdict(v) for v in views])
+    else:
+        table(
+            ["username", "name", "role", "department", "active"],
+            [
+                (v.username, v.name, v.role, v.department, "yes" if v.active else "no")
+                for v in views
+            ],
+        )
+
+
+@users_app.command("set-role")
+def users_set_role(
+    username: str,
+    role: Annotated[
+        str, typer.Argument(help="admin, executive, manager, staff, agent or auditor.")
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a user's role."""
+    from dataclasses import asdict
+
+    from specialops.services.users import set_role
+
+    c = context()
+    try:
+        view = set_role(c.store, c.actor, username, role)
+    finally:
+        c.close()
+    if as_json:
+        emit_json(asdict(view))
+    else:
+        say(f"{view.username} is now {view.role}")
+
+
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the copy.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Write a consistent copy of the database, even while others are writing."""
+    from specialops.permissions import require
+    from specialops.store.backup import backup_to
+
+    c = context()
+    try:
+        require(c.actor, "db.admin")
+        target = backup_to(c.store, file)
+    finally:
+        c.close()
+    if as_json:
+        emit_json({"backup": str(target), "bytes": target.stat().st_size})
+    else:
+        say(f"backup written to {target}")
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="A backup written by 'specialops backup'.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Replace the database with a backup, after checking the backup is intact."""
+    from specialops.store.restore import restore_from
+
+    c = context()
+    try:
+        summary = restore_from(c, file)
+    finally:
+        c.close()
+    if as_json:
+        emit_json(summary)
+    else:
+        say(f"restored {summary['database']} from {file}")
+        say(f"the replaced copy is kept as {summary['previous']}")
+
+
+@db_app.command("check")
+def db_check(as_json: JsonFlag = False) -> None:
+    """Check the database's integrity, schema version, files and audit chain."""
+    from specialops.store.check import check_database
+
+    c = context()
+    try:
+        report = check_database(c)
+    finally:
+        c.close()
+    if as_json:
+        emit_json(report)
+    else:
+        for name, value in report.items():
+            if name != "ok":
+                print(f"{name}: {value}")
+    if not report["ok"]:
+        raise typer.Exit(1)
+
+
+@audit_app.command("verify")
+def audit_verify(as_json: JsonFlag = False) -> None:
+    """Recompute the audit log's hash chain; exit 1 naming the first bad entry."""
+    from specialops.audit import verify
+    from specialops.permissions import require
+
+    c = context()
+    try:
+        require(c.actor, "audit.verify")
+        with c.store.engine.connect() as conn:
+            result = verify(conn)
+    finally:
+        c.close()
+    if as_json:
+        emit_json(
+            {
+                "ok": result.ok,
+                "checked": result.checked,
+                "first_bad_id": result.first_bad_id,
+                "reason": result.reason,
+            }
+        )
+    elif result.ok:
+        print(f"audit log intact: {result.checked} entries")
+    else:
+        print(
+            f"audit log broken at entry {result.first_bad_id}: {result.reason} "
+            f"({result.checked} entries before it are intact)"
+        )
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def alerts(
+    as_json: JsonFlag = False,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 when an alert at or above this level exists: warning or critical.",
+        ),
+    ] = None,
+    mine: Annotated[bool, typer.Option("--mine", help="Only alerts for the current user.")] = False,
+) -> None:
+    """List current alerts (for cron: --fail-on warning|critical)."""
+    from specialops import alerts as service
+    from specialops.errors import UsageError
+
+    if fail_on is not None and fail_on not in service.SEVERITIES:
+        raise UsageError("--fail-on takes warning or critical")
+    c = context()
+    try:
+        found = service.current(c.store, c.actor if mine else None)
+    finally:
+        c.close()
+    if as_json:
+        emit_json(
+            [
+                {
+                    "severity": a.severity,
+                    "area": a.area,
+                    "code": a.code,
+                    "message": a.message,
+                    "users": list(a.users),
+                }
+                for a in found
+            ]
+        )
+    elif found:
+        table(
+            ["severity", "area", "code", "message"],
+            [(a.severity, a.area, a.code, a.message) for a in found],
+        )
+    else:
+        say("no alerts")
+    if fail_on and any(service.rank(a.severity) >= service.rank(fail_on) for a in found):
+        raise typer.Exit(1)
+
+
+def run() -> None:
+    """Console-script entry: expected failures end in one line and their exit code."""
+    try:
+        app()
+    except SpecialopsError as error:
+        say(f"specialops: {error}")
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        say("specialops: interrupted")
+        sys.exit(130)

@@ -1,0 +1,1 @@
+"""Alembic migrations: the ordered history of the schema."""

@@ -1,0 +1,67 @@
+"""Core tables: departments, users, the audit log, code counters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from specialops import clock
+from specialops.models.base import Record
+
+
+class Department(Record, table=True):
+    __tablename__ = "departments"
+    __entity__ = "departments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True, index=True)
+    name: str = Field(max_length=200)
+    parent_id: int | None = Field(default=None, foreign_key="departments.id")
+    head_username: str | None = Field(default=None, max_length=64)
+
+
+class UserAccount(Record, table=True):
+    """A person who may use specialops; ``username`` is their OS login."""
+
+    __tablename__ = "users"
+    __entity__ = "users"
+    __code_field__ = "username"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=200)
+    department_id: int | None = Field(default=None, foreign_key="departments.id", index=True)
+    role: str = Field(max_length=16)
+    email: str | None = Field(default=None, max_length=254)
+    active: bool = Field(default=True)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One append-only, hash-chained entry of the audit log."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=clock.now, nullable=False)
+    username: str = Field(max_length=64)
+    real_username: str = Field(max_length=64)
+    action: str = Field(max_length=32)
+    entity: str = Field(max_length=64, index=True)
+    record_id: int | None = Field(default=None)
+    code: str | None = Field(default=None, max_length=64, index=True)
+    before: str | None = None
+    after: str | None = None
+    comment: str | None = None
+    batch: str | None = Field(default=None, max_length=64, index=True)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class CodeCounter(SQLModel, table=True):
+    """The last number handed out for each code prefix."""
+
+    __tablename__ = "code_counters"
+
+    prefix: str = Field(primary_key=True, max_length=16)
+    value: int = Field(default=0)

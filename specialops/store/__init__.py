@@ -1,0 +1,5 @@
+"""Database access: engine factory, sessions, schema upgrades, codes."""
+
+from specialops.store.store import Store
+
+__all__ = ["Store"]

@@ -1,0 +1,166 @@
+"""The store: short read and write sessions over one engine.
+
+Never hold a session across a person's think time: load in a read
+session, let them edit, then save in a short write session that checks
+the version they loaded (:func:`specialops.store.records.update_record`).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, exc
+from sqlalchemy.orm.exc import StaleDataError
+
+from specialops.errors import (
+    DatabaseUnavailable,
+    SpecialopsError,
+    StaleRecordError,
+    ValidationError,
+)
+from specialops.identity import Actor
+from specialops.store.engine import make_engine, writer
+from specialops.store.session import StoreSession
+
+NEW_FILE_MODE = 0o660
+
+
+def translate(error: Exception, where: str = "the database") -> SpecialopsError:
+    """Turn a driver error into a message a person can act on."""
+    text = str(getattr(error, "orig", error)).lower()
+    if "locked" in text or "busy" in text:
+        return DatabaseUnavailable(
+            f"{where} is busy (another program holds it for too long); try again in a moment"
+        )
+    if "readonly" in text or "read-only" in text:
+        return DatabaseUnavailable(
+            f"{where} cannot be written: your login needs write access to the file, "
+            "its -wal and -shm files and their folder"
+        )
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return DatabaseUnavailable(f"{where} is damaged or is not a specialops database")
+    if "unable to open" in text:
+        return DatabaseUnavailable(f"{where} cannot be opened: check the path and its permissions")
+    if "no such table" in text:
+        return DatabaseUnavailable(f"{where} is not a specialops database (run: specialops init)")
+    if isinstance(error, exc.IntegrityError):
+        return ValidationError(f"the change breaks a rule of the database: {error.orig}")
+    return DatabaseUnavailable(f"{where} failed: {getattr(error, 'orig', error)}")
+
+
+class Store:
+    """Access to one specialops database."""
+
+    def __init__(self, url: str, path: Path | None = None) -> None:
+        self.url = url
+        self.path = path
+        self.engine: Engine = make_engine(url)
+        self.write_engine: Engine = writer(self.engine)
+        self.warnings: list[str] = []
+
+    @property
+    def label(self) -> str:
+        return self.path.name if self.path else self.engine.url.render_as_string(hide_password=True)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def read(self) -> Iterator[StoreSession]:
+        """A short read-only session."""
+        try:
+            with StoreSession(self.engine, expire_on_commit=False) as session:
+                yield session
+                session.rollback()
+        except exc.DBAPIError as error:
+            raise translate(error) from error
+
+    @contextmanager
+    def write(
+        self, actor: Actor, *, comment: str | None = None, batch: str | None = None
+    ) -> Iterator[StoreSession]:
+        """A writing session: one transaction that holds the write lock from its start."""
+        try:
+            with StoreSession(self.write_engine, expire_on_commit=False) as session:
+                session.info.update(actor=actor, comment=comment, batch=batch)
+                yield session
+                session.commit()
+        except StaleDataError as error:
+            raise StaleRecordError("record", "?", None, None) from error
+        except exc.DBAPIError as error:
+            raise translate(error) from error
+
+    @contextmanager
+    def connect_write(self) -> Iterator[Connection]:
+        """A Core connection in a writing transaction, for bulk work."""
+        try:
+            with self.write_engine.begin() as conn:
+                yield conn
+        except exc.DBAPIError as error:
+            raise translate(error) from error
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _check_file(path: Path, create: bool) -> list[str]:
+    """Check the database file and folder before SQLite meets them."""
+    warnings: list[str] = []
+    if not path.exists():
+        if not create:
+            raise DatabaseUnavailable(f"no database at {path}; create one with: specialops init")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, NEW_FILE_MODE)
+            os.close(fd)
+            os.chmod(path, NEW_FILE_MODE)
+        except FileExistsError:
+            pass
+        except OSError as error:
+            raise DatabaseUnavailable(f"cannot create {path}: {error.strerror}") from error
+        return warnings
+    if path.is_dir():
+        raise DatabaseUnavailable(f"{path} is a folder, not a database file")
+    if not os.access(path, os.R_OK):
+        raise DatabaseUnavailable(f"permission denied: your login cannot read {path}")
+    if not os.access(path, os.W_OK):
+        raise DatabaseUnavailable(
+            f"permission denied: your login cannot write {path}; "
+            "ask its owner to give your group write access (chmod g+w)"
+        )
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise DatabaseUnavailable(
+            f"permission denied: the folder {path.parent} must be writable by your login "
+            "(SQLite keeps its -wal and -shm files there)"
+        )
+    if path.stat().st_mode & stat.S_IROTH:
+        warnings.append(
+            f"{path} is readable by every user of this machine; "
+            f"restrict it with: chmod o-rwx {path}"
+        )
+    return warnings
+
+
+def open_store(url: str, *, create: bool = False, migrate: bool = True) -> Store:
+    """Open (and when asked, create) the database at ``url``, upgrading its schema."""
+    path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+    warnings = _check_file(path, create) if path else []
+    store = Store(url, path)
+    store.warnings = warnings
+    if migrate:
+        from specialops.store.migrate import upgrade
+
+        try:
+            upgrade(store)
+        except exc.DBAPIError as error:
+            store.dispose()
+            raise translate(error, str(path or store.label)) from error
+        except SpecialopsError:
+            store.dispose()
+            raise
+    return store
