@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-import getpass
 import os
+import pwd
 from dataclasses import dataclass
 
 
 def os_login() -> str:
-    """The operating-system login of this process."""
+    """The operating-system login of this process, from its user id.
+
+    Environment variables such as ``USER`` are not trusted: anyone can set
+    them. Only root, who can become any user anyway, may name another
+    login with ``SPECIALOPS_USER`` (scripts and tests run as root use it).
+    """
+    uid = os.getuid()
     override = os.environ.get("SPECIALOPS_USER")
-    if override:
+    if override and uid == 0:
         return override
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return str(os.getuid())
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,110 @@
+"""Sample data: deterministic (fixed seed), dated relative to the clock's today.
+
+Each area adds a step with :func:`step`; ``load_demo`` runs them in order.
+The source files live in the ``specialops.data`` package (``data/``).
+"""
+
+from __future__ import annotations
+
+import random
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from importlib import import_module
+from importlib.resources import files
+from typing import Any
+
+from sqlmodel import Session, select
+
+from specialops import clock
+from specialops.identity import Actor
+from specialops.models.core import Department, UserAccount
+from specialops.store.store import Store
+
+SEED = 20261128
+
+
+@dataclass
+class DemoContext:
+    """What a demo step gets: a writing session, a seeded RNG and today's date."""
+
+    session: Session
+    rng: random.Random
+    today: date
+
+
+Step = Callable[[DemoContext], int]
+_STEPS: list[tuple[str, Step]] = []
+# Modules that register demo steps when imported.
+AREA_MODULES: list[str] = []
+
+
+def step(entity: str) -> Callable[[Step], Step]:
+    """Register a demo step that creates ``entity`` records and returns how many."""
+
+    def register(fn: Step) -> Step:
+        _STEPS.append((entity, fn))
+        return fn
+
+    return register
+
+
+def read_data(name: str) -> dict[str, Any]:
+    """Read a TOML file shipped in ``data/``."""
+    return tomllib.loads(files("specialops.data").joinpath(name).read_text("utf-8"))
+
+
+@step("departments")
+def _departments(demo: DemoContext) -> int:
+    people = read_data("people.toml")
+    by_code: dict[str, Department] = {}
+    for row in people["departments"]:
+        department = Department(code=row["code"], name=row["name"], head_username=row.get("head"))
+        if row.get("parent"):
+            department.parent_id = by_code[row["parent"]].id
+        demo.session.add(department)
+        demo.session.flush()
+        by_code[row["code"]] = department
+    return len(by_code)
+
+
+@step("users")
+def _users(demo: DemoContext) -> int:
+    people = read_data("people.toml")
+    departments = {d.code: d.id for d in demo.session.exec(select(Department)).all()}
+    existing = set(demo.session.exec(select(UserAccount.username)).all())
+    added = 0
+    for row in people["users"]:
+        if row["username"] in existing:
+            continue
+        demo.session.add(
+            UserAccount(
+                username=row["username"],
+                name=row["name"],
+                department_id=departments.get(row["department"]),
+                role=row["role"],
+                email=row.get("email"),
+            )
+        )
+        added += 1
+    return added
+
+
+def is_empty(store: Store) -> bool:
+    """Whether the database holds no business data yet (only its first users)."""
+    with store.read() as session:
+        return session.exec(select(Department.id).limit(1)).first() is None
+
+
+def load_demo(store: Store, actor: Actor) -> dict[str, int]:
+    """Add the sample data in one transaction; return counts per entity."""
+    for module in AREA_MODULES:
+        import_module(module)
+    counts: dict[str, int] = {}
+    with store.write(actor, comment="sample data", batch="demo") as session:
+        demo = DemoContext(session, random.Random(SEED), clock.today())
+        for entity, fn in _STEPS:
+            counts[entity] = fn(demo)
+            session.flush()
+    return counts

@@ -1,0 +1,97 @@
+"""Shared fixtures: a fixed clock and time zone, a clean environment, real databases."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+FIXED_NOW = "2026-11-28T09:30:00+08:00"
+ADMIN = "chen.admin"
+
+os.environ["TZ"] = "Asia/Taipei"
+time.tzset()
+for name in ("NO_COLOR", "TEXTUAL_THEME", "SPECIALOPS_DB", "FORCE_COLOR", "COLUMNS", "LINES"):
+    os.environ.pop(name, None)
+os.environ["SPECIALOPS_NOW"] = FIXED_NOW
+os.environ["SPECIALOPS_USER"] = ADMIN
+os.environ["TEXTUAL_ANIMATION"] = "none"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from specialops import clock
+
+    monkeypatch.setenv("SPECIALOPS_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("SPECIALOPS_NOW", FIXED_NOW)
+    monkeypatch.setenv("SPECIALOPS_USER", ADMIN)
+    clock.freeze(None)
+    yield
+    clock.freeze(None)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "ops.db"
+
+
+@pytest.fixture
+def ctx(db_path: Path):
+    """A new database whose admin is ``ADMIN``."""
+    from specialops.context import open_context
+
+    context = open_context(str(db_path), create=True)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def demo_ctx(db_path: Path):
+    """A new database with the demo data."""
+    from specialops.context import open_context
+    from specialops.demo import load_demo
+
+    context = open_context(str(db_path), create=True)
+    load_demo(context.store, context.actor)
+    yield context
+    context.close()
+
+
+def run_cli(
+    *args: str,
+    db: Path | None = None,
+    user: str = ADMIN,
+    input: bytes | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``specialops`` in a real subprocess, as a script would."""
+    full_env = {**os.environ, "SPECIALOPS_USER": user, **(env or {})}
+    command = [sys.executable, "-m", "specialops"]
+    if db is not None:
+        command += ["--db", str(db)]
+    result = subprocess.run(
+        [*command, *args],
+        input=input,
+        capture_output=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=timeout,
+    )
+    return subprocess.CompletedProcess(
+        result.args,
+        result.returncode,
+        result.stdout.decode("utf-8", "replace"),
+        result.stderr.decode("utf-8", "replace"),
+    )
+
+
+@pytest.fixture
+def cli():
+    return run_cli
