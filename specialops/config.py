@@ -53,11 +53,13 @@ class Settings:
 
 def _read_config() -> dict:
     path = config_file()
-    if not path.exists():
-        return {}
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    except PermissionError:
+        return {}  # a config we may not read is not ours
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise UsageError(f"cannot read config file {path}: {error}") from error
 

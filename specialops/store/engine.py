@@ -9,10 +9,14 @@ upgrade); reads start with a plain deferred ``BEGIN``.
 
 from __future__ import annotations
 
+import os
+
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 
-BUSY_TIMEOUT_MS = 30_000
+# How long a writer waits for the write lock before giving up; scripts and
+# tests can shorten it with SPECIALOPS_BUSY_TIMEOUT_MS.
+BUSY_TIMEOUT_MS = int(os.environ.get("SPECIALOPS_BUSY_TIMEOUT_MS", "30000"))
 WRITE_OPTION = "specialops_write"
 
 

@@ -76,7 +76,6 @@ class Store:
         try:
             with StoreSession(self.engine, expire_on_commit=False) as session:
                 yield session
-                session.rollback()
         except exc.DBAPIError as error:
             raise translate(error) from error
 
@@ -88,6 +87,7 @@ class Store:
         try:
             with StoreSession(self.write_engine, expire_on_commit=False) as session:
                 session.info.update(actor=actor, comment=comment, batch=batch)
+                session.connection()  # BEGIN IMMEDIATE now: queue behind other writers
                 yield session
                 session.commit()
         except StaleDataError as error:
@@ -111,7 +111,13 @@ class Store:
 def _check_file(path: Path, create: bool) -> list[str]:
     """Check the database file and folder before SQLite meets them."""
     warnings: list[str] = []
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except PermissionError as error:
+        raise DatabaseUnavailable(
+            f"permission denied: your login cannot reach {path} (check the folders above it)"
+        ) from error
+    if not exists:
         if not create:
             raise DatabaseUnavailable(f"no database at {path}; create one with: specialops init")
         try:

@@ -1,0 +1,104 @@
+"""The installed wheel: what ships, under which names, and that it runs from elsewhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (found,) = out.glob("specialops-*.whl")
+    return found
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_screens_widgets_and_data_inside_the_package(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    top_level = {name.split("/")[0] for name in names}
+    assert top_level == {"specialops", next(n for n in top_level if n.endswith(".dist-info"))}
+    for expected in (
+        "specialops/screens/__init__.py",
+        "specialops/widgets/__init__.py",
+        "specialops/data/people.toml",
+        "specialops/migrations/env.py",
+        "specialops/migrations/script.py.mako",
+        "specialops/migrations/versions/0001_core.py",
+    ):
+        assert expected in names
+    assert not any(name.startswith(("tests/", "benchmarks/")) for name in names)
+
+
+@pytest.mark.slow
+def test_the_installed_wheel_runs_from_another_directory(wheel: Path, tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    where = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import specialops, specialops.screens, specialops.widgets, specialops.data;"
+            "print(specialops.__file__)",
+        ],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert where.stdout.strip().startswith(str(target))
+    db = elsewhere / "ops.db"
+    init = subprocess.run(
+        [sys.executable, "-m", "specialops", "--db", str(db), "init", "--demo", "--json"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert init.returncode == 0, init.stderr
+    assert json.loads(init.stdout)["demo"]["users"] >= 10
