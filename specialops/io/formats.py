@@ -1,0 +1,989 @@
+"""Readers and writers of the import/export file formats: CSV, JSON, JSONL and XLSX.
+
+Readers stream: they hold one row (and one decoding chunk) at a time, never the
+whole file. JSON arrays are parsed incrementally by ijson; an XLSX read from a
+pipe is spooled to a temporary file first, because a workbook is a zip archive
+read from its end.
+
+Every value a reader yields is raw text (or ``None`` for an empty XLSX cell, a
+missing CSV cell or a JSON ``null``); parsing it is the import engine's job.
+Problems with a single row are reported on the row (``Row.problem``); problems
+with the whole file raise :class:`~specialops.errors.ValidationError`, and a
+wrong format or encoding name raises :class:`~specialops.errors.UsageError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any, BinaryIO, Protocol
+
+from specialops.errors import UsageError, ValidationError
+from specialops.io.encoding import (
+    DecodeFailure,
+    Encoding,
+    check_requested,
+    choose,
+    decoded_chunks,
+    decoded_lines,
+    read_sample,
+)
+
+FORMATS = ("csv", "json", "jsonl", "xlsx")
+
+EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".xlsx": "xlsx",
+}
+
+# A CSV field longer than this is a row problem, not a reason to hold gigabytes.
+FIELD_LIMIT = 10 * 1024 * 1024
+DELIMITERS = (",", "\t", ";", "|")
+
+# Text that a spreadsheet would run as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NEEDS_QUOTE = re.compile(r"'*[=+\-@\t\r]")
+_QUOTED = re.compile(r"'+[=+\-@\t\r]")
+
+XLSX_MAX_CELL = 32_767
+XLSX_MAX_ROWS = 1_048_576
+_SPOOL_LIMIT = 16 * 1024 * 1024
+
+
+@dataclass
+class Row:
+    """One record read from a file.
+
+    ``line`` is where a person finds the record:
+    - CSV: the row number a spreadsheet shows when it opens the file — the
+      header is 1, the first data row 2; blank lines count (a spreadsheet shows
+      them as empty rows), a quoted value spanning several lines counts once;
+    - XLSX: the sheet's row number;
+    - JSON: the position of the object in the array, the first being 1;
+    - JSONL: the physical line number.
+
+    ``values`` maps column to raw text; ``None`` is a missing or null value.
+    In JSON and JSONL each object brings its own keys (they need not match
+    ``Reader.columns``, which are the first object's). On a row with a
+    ``problem`` the values hold what could be read, possibly nothing.
+    """
+
+    line: int
+    values: dict[str, str | None]
+    problem: str | None = None
+
+
+class Reader(Protocol):
+    format: str
+    encoding: str | None
+    columns: list[str]
+
+    def __iter__(self) -> Iterator[Row]: ...
+
+
+class Writer(Protocol):
+    def write(self, values: Mapping[str, object]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def detect_format(name: str | None, override: str | None) -> str:
+    """The format to use: ``override`` unless it is ``auto``/None, else from ``name``'s extension.
+
+    ``-`` (standard input or output) and no name at all mean CSV unless a
+    format is given.
+    """
+    if override is not None and override.strip().lower() != "auto":
+        chosen = override.strip().lower()
+        if chosen not in FORMATS:
+            raise UsageError(f"unknown format '{override}'; use one of: {', '.join(FORMATS)}")
+        return chosen
+    if name is None or name == "-":
+        return "csv"
+    suffix = Path(name).suffix.lower()
+    if suffix in EXTENSIONS:
+        return EXTENSIONS[suffix]
+    if suffix == ".xls":
+        raise UsageError(f"'{name}' is an old Excel .xls file; save it as .xlsx or CSV UTF-8")
+    raise UsageError(
+        f"cannot tell the format of '{name}' from its extension; give --format {'|'.join(FORMATS)}"
+    )
+
+
+# --- neutralising spreadsheet formulas --------------------------------------
+
+
+def neutralise(text: str) -> str:
+    """``text`` made safe to open in a spreadsheet: a leading ``'`` if it could start a formula.
+
+    Text that already starts with quotes followed by a formula character gets
+    one more quote, so that :func:`unneutralise` gives back exactly the original.
+    """
+    return "'" + text if _NEEDS_QUOTE.match(text) else text
+
+
+def unneutralise(text: str) -> str:
+    """Undo :func:`neutralise`: strip one leading ``'`` when the rest starts like a formula."""
+    return text[1:] if _QUOTED.match(text) else text
+
+
+# --- opening sources ---------------------------------------------------------
+
+
+class _Source:
+    """A binary stream to read, closed at the end only if it was opened here."""
+
+    def __init__(self, source: Path | BinaryIO) -> None:
+        if isinstance(source, (str, Path)):
+            path = Path(source)
+            try:
+                self.stream: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed by close()
+            except IsADirectoryError:
+                raise UsageError(f"'{path}' is a folder, not a file") from None
+            except OSError as exc:
+                raise UsageError(f"cannot open '{path}': {exc.strerror}") from None
+            self.owned = True
+            self.name = str(path)
+        else:
+            self.stream = source
+            self.owned = False
+            self.name = getattr(source, "name", "-")
+
+    def close(self) -> None:
+        if self.owned:
+            self.stream.close()
+
+
+def open_reader(source: Path | BinaryIO, fmt: str, encoding: str | None = "auto") -> Reader:
+    """A streaming reader of ``source`` (a path, or a binary stream such as ``sys.stdin.buffer``).
+
+    Reads and checks the header (or first object) at once: an empty, undecodable
+    or header-less file, duplicate or empty column names, or an XLSX that is not
+    a workbook raise ValidationError; an unknown format or encoding name raises
+    UsageError. ``encoding`` (``auto`` or a name; ``gbk`` reads as GB18030) is
+    ignored for XLSX, whose text is always Unicode. A stream passed in is never
+    closed; a file opened here is closed when the rows run out or by ``close()``.
+    """
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format '{fmt}'; use one of: {', '.join(FORMATS)}")
+    encoding = (encoding or "auto").strip()
+    opened = _Source(source)
+    try:
+        if fmt == "xlsx":
+            return XlsxReader(opened)
+        head, at_eof = read_sample(opened.stream)
+        chosen = choose(head, at_eof, encoding)
+        if encoding.lower() != "auto":
+            check_requested(head, at_eof, chosen)
+        if not head[len(chosen.bom) :].strip() and fmt != "jsonl":
+            raise ValidationError("the file is empty")
+        if fmt == "csv":
+            return CsvReader(opened, head, chosen)
+        if fmt == "json":
+            return JsonReader(opened, head, chosen)
+        return JsonlReader(opened, head, chosen)
+    except BaseException:
+        opened.close()
+        raise
+
+
+class _BaseReader:
+    format: str
+    encoding: str | None
+    columns: list[str]
+
+    def __init__(self, source: _Source) -> None:
+        self._source = source
+        self._started = False
+
+    def close(self) -> None:
+        """Close the file if it was opened by ``open_reader``."""
+        self._source.close()
+
+    def __enter__(self) -> _BaseReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[Row]:
+        if self._started:
+            raise RuntimeError("a reader can be iterated only once")
+        self._started = True
+        try:
+            yield from self._rows()
+        finally:
+            self.close()
+
+    def _rows(self) -> Iterator[Row]:
+        raise NotImplementedError
+
+
+# --- CSV ---------------------------------------------------------------------
+
+
+class _CountingLines:
+    """The lines fed to the csv parser, counting their quote characters.
+
+    After an over-long field the count tells whether the parser stopped inside
+    a quoted value, so the rest of that value can be skipped instead of being
+    read as new rows.
+    """
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self.quotes = 0
+
+    def __iter__(self) -> _CountingLines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.quotes += line.count('"')
+        return line
+
+
+def sniff_delimiter(line: str) -> str:
+    """The delimiter of a CSV header line: the most frequent of , TAB ; | outside quotes."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+class CsvReader(_BaseReader):
+    """Comma-, tab-, semicolon- or bar-separated text; the first non-blank record is the header."""
+
+    format = "csv"
+
+    def __init__(self, source: _Source, head: bytes, encoding: Encoding) -> None:
+        super().__init__(source)
+        self.encoding = encoding.name
+        csv.field_size_limit(FIELD_LIMIT)
+        lines = decoded_lines(source.stream, head, encoding)
+        peeked: list[str] = []
+        first = ""
+        try:
+            for line in lines:
+                peeked.append(line)
+                if line.strip():
+                    first = line
+                    break
+        except DecodeFailure as exc:
+            raise ValidationError(f"row {len(peeked) + 1}: {exc}") from None
+        if not first:
+            raise ValidationError("the file has no header row (it holds only blank lines)")
+        if "\x00" in first:
+            raise ValidationError(
+                "the header contains NUL characters: this is not a text file in "
+                f"{encoding.name}; if it is UTF-16 without byte-order mark, give "
+                "--encoding utf-16-le"
+            )
+        self.delimiter = sniff_delimiter(first)
+        self._lines = _CountingLines(_chain(peeked, lines))
+        self._csv = csv.reader(self._lines, delimiter=self.delimiter)
+        self._row = 0
+        header = None
+        while header is None:
+            cells = self._next_record()
+            if cells is None:
+                raise ValidationError("the file has no header row (it holds only blank lines)")
+            if isinstance(cells, str):
+                raise ValidationError(f"row {self._row}: the header {cells}")
+            if any(cell.strip() for cell in cells):
+                header = cells
+        self.columns = _header_names(header, f"row {self._row}")
+
+    def _next_record(self) -> list[str] | str | None:
+        """The next record's cells; a string saying what is wrong; None at the end."""
+        self._lines.quotes = 0
+        try:
+            cells = next(self._csv)
+        except StopIteration:
+            return None
+        except DecodeFailure as exc:
+            raise ValidationError(f"row {self._row + 1}: {exc}") from None
+        except csv.Error as exc:
+            self._row += 1
+            if "field limit" not in str(exc):
+                return f"cannot be read: {exc}"
+            if self._lines.quotes % 2:
+                self._skip_quoted_rest()
+            return f"has a value longer than {FIELD_LIMIT // (1024 * 1024)} MB"
+        self._row += 1
+        return cells
+
+    def _skip_quoted_rest(self) -> None:
+        # Read on until the quote that closes the over-long value.
+        try:
+            while self._lines.quotes % 2:
+                next(self._lines)
+        except StopIteration:
+            return
+        except DecodeFailure as exc:
+            raise ValidationError(f"row {self._row}: {exc}") from None
+
+    def _rows(self) -> Iterator[Row]:
+        width = len(self.columns)
+        while True:
+            cells = self._next_record()
+            if cells is None:
+                return
+            if isinstance(cells, str):
+                yield Row(self._row, {}, f"the row {cells}")
+                continue
+            if not any(cell.strip() for cell in cells):
+                continue
+            values: dict[str, str | None] = dict(zip(self.columns, cells, strict=False))
+            for name in self.columns[len(cells) :]:
+                values[name] = None
+            problem = None
+            if len(cells) > width and any(cell.strip() for cell in cells[width:]):
+                problem = f"the row has {len(cells)} cells but the header has {width} columns"
+            elif any("\x00" in cell for cell in cells):
+                problem = "the row contains a NUL character (is the file really text?)"
+            yield Row(self._row, values, problem)
+
+
+def _chain(first: list[str], rest: Iterator[str]) -> Iterator[str]:
+    yield from first
+    yield from rest
+
+
+def _header_names(cells: list[str], where: str) -> list[str]:
+    names = [cell.strip().lstrip("\ufeff").strip() for cell in cells]
+    # Spreadsheets often save empty columns after the last one in use.
+    while names and not names[-1]:
+        names.pop()
+    seen: set[str] = set()
+    for index, name in enumerate(names, start=1):
+        if not name:
+            raise ValidationError(f"{where}: column {index} of the header has no name")
+        if name in seen:
+            raise ValidationError(f"{where}: column '{name}' appears twice in the header")
+        seen.add(name)
+    return names
+
+
+# --- JSON and JSONL ----------------------------------------------------------
+
+
+class _Utf8Stream(io.RawIOBase):
+    """Decoded text chunks re-encoded as UTF-8 bytes, for the JSON parser."""
+
+    def __init__(self, chunks: Iterator[str]) -> None:
+        self._chunks = chunks
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        while not self._buffer:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._buffer = chunk.encode("utf-8", "surrogatepass")
+        size = min(len(target), len(self._buffer))
+        target[:size] = self._buffer[:size]
+        self._buffer = self._buffer[size:]
+        return size
+
+
+class _StrictObject(dict):  # type: ignore[type-arg]
+    """A JSON object that notes keys given twice (plain dicts keep the last silently)."""
+
+    duplicate: str | None = None
+
+    def __setitem__(self, key: str, value: object) -> None:
+        if key in self and self.duplicate is None:
+            self.duplicate = key
+        super().__setitem__(key, value)
+
+
+def _json_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    raise TypeError(type(value).__name__)
+
+
+def _object_row(line: int, item: object) -> Row:
+    """A row from one decoded JSON value, which must be an object of plain values."""
+    if not isinstance(item, dict):
+        kind = "an array" if isinstance(item, list) else "a plain value"
+        return Row(line, {}, f"expected an object {{...}}, found {kind}")
+    values: dict[str, str | None] = {}
+    problems: list[str] = []
+    duplicate = getattr(item, "duplicate", None)
+    if duplicate is not None:
+        problems.append(f"key '{duplicate}' appears twice")
+    for key, value in item.items():
+        name = key.strip()
+        if not name:
+            problems.append("an empty key")
+            continue
+        if isinstance(value, (dict, list)):
+            nested = "object" if isinstance(value, dict) else "array"
+            problems.append(f"'{name}' holds a nested {nested}; give a plain value")
+            continue
+        values[name] = _json_text(value)
+    return Row(line, values, "; ".join(problems) or None)
+
+
+class JsonReader(_BaseReader):
+    """A JSON array of objects, parsed incrementally (ijson) so only one object is in memory."""
+
+    format = "json"
+
+    def __init__(self, source: _Source, head: bytes, encoding: Encoding) -> None:
+        import ijson
+
+        super().__init__(source)
+        self.encoding = encoding.name
+        raw = io.BufferedReader(_Utf8Stream(decoded_chunks(source.stream, head, encoding)))
+        self._events = ijson.parse(raw)
+        self._item = 0
+        first = self._guard(lambda: next(self._events, None))
+        if first is None or first[1] != "start_array":
+            raise ValidationError(
+                'a JSON import must be an array of objects: [{"code": ...}, ...]; '
+                "for one object per line use --format jsonl"
+            )
+        self._items = ijson.items(self._events, "item", map_type=_StrictObject)
+        self._first = self._guard(lambda: next(self._items, _END))
+        self.columns = []
+        if isinstance(self._first, dict):
+            self.columns = [key.strip() for key in self._first if key.strip()]
+
+    def _guard(self, step: Any) -> Any:
+        import ijson
+
+        try:
+            return step()
+        except DecodeFailure:
+            raise
+        except (ijson.JSONError, ValueError, RecursionError) as exc:
+            where = f"after object {self._item}" if self._item else "at the start"
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ValidationError(f"the file is not valid JSON ({where}): {message}") from None
+
+    def _rows(self) -> Iterator[Row]:
+        item = self._first
+        while item is not _END:
+            self._item += 1
+            yield _object_row(self._item, item)
+            item = self._guard(lambda: next(self._items, _END))
+
+
+_END = object()
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _strict_object(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    result = _StrictObject()
+    for key, value in pairs:
+        result[key] = value
+    return result
+
+
+def _loads(text: str) -> object:
+    # Numbers stay as written (no float rounding, no limit on digits).
+    return json.loads(
+        text,
+        parse_int=str,
+        parse_float=str,
+        parse_constant=_no_constant,
+        object_pairs_hook=_strict_object,
+    )
+
+
+class JsonlReader(_BaseReader):
+    """One JSON object per line (JSON Lines); blank lines are skipped, a bad line is a row problem.
+
+    An empty file is zero rows: a JSONL export of nothing is an empty file.
+    """
+
+    format = "jsonl"
+
+    def __init__(self, source: _Source, head: bytes, encoding: Encoding) -> None:
+        super().__init__(source)
+        self.encoding = encoding.name
+        self._lines = decoded_lines(source.stream, head, encoding, newline="\n")
+        self._peeked: list[str] = []
+        self.columns = []
+        try:
+            for line in self._lines:
+                self._peeked.append(line)
+                if line.strip():
+                    break
+        except DecodeFailure as exc:
+            raise ValidationError(str(exc)) from None
+        if self._peeked and self._peeked[-1].strip():
+            row = self._parse(len(self._peeked), self._peeked[-1])
+            if row.problem is None:
+                self.columns = list(row.values)
+
+    @staticmethod
+    def _parse(line: int, text: str) -> Row:
+        try:
+            item = _loads(text)
+        except (ValueError, RecursionError) as exc:
+            return Row(line, {}, f"not valid JSON: {str(exc).splitlines()[0]}")
+        return _object_row(line, item)
+
+    def _rows(self) -> Iterator[Row]:
+        number = 0
+        try:
+            for text in _chain(self._peeked, self._lines):
+                number += 1
+                if text.strip():
+                    yield self._parse(number, text)
+        except DecodeFailure as exc:
+            raise ValidationError(str(exc)) from None
+
+
+# --- XLSX --------------------------------------------------------------------
+
+
+def _cell_text(value: object) -> str | None:
+    """The text the import engine parses, for one cell value as openpyxl gives it."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e16:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime):
+        if value.time() == time(0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    return str(value)
+
+
+class XlsxReader(_BaseReader):
+    """The first worksheet of an Excel workbook, read row by row (openpyxl read-only mode)."""
+
+    format = "xlsx"
+    encoding = None
+
+    def __init__(self, source: _Source) -> None:
+        super().__init__(source)
+        self._row = 0
+        stream: IO[bytes] = source.stream
+        if not _seekable(stream):
+            spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_LIMIT)  # noqa: SIM115
+            while chunk := stream.read(1024 * 1024):
+                spool.write(chunk)
+            spool.seek(0)
+            stream = spool
+        self._file = stream
+        start = stream.read(4)
+        stream.seek(0)
+        if not start:
+            raise ValidationError("the file is empty")
+        if start != b"PK\x03\x04":
+            raise ValidationError(
+                "the file is not an XLSX workbook (it looks like text or another format; "
+                "give --format csv if it is CSV)"
+            )
+        self._workbook = self._guard(lambda: _load_workbook(stream))
+        sheets = self._workbook.worksheets
+        if not sheets:
+            raise ValidationError("the workbook has no worksheet")
+        self._iter = self._guard(lambda: iter(sheets[0].iter_rows(values_only=True)))
+        header: tuple[object, ...] | None = None
+        while header is None:
+            cells = self._guard(lambda: next(self._iter, None))
+            if cells is None:
+                raise ValidationError("the workbook's first sheet has no header row")
+            self._row += 1
+            if any(_cell_text(c) not in (None, "") for c in cells):
+                header = cells
+        names = ["" if c is None else (_cell_text(c) or "") for c in header]
+        self.columns = _header_names(names, f"row {self._row}")
+
+    def _guard(self, step: Any) -> Any:
+        try:
+            return step()
+        except ValidationError:
+            raise
+        except Exception as exc:  # openpyxl and its XML/zip layers raise many kinds
+            raise ValidationError(
+                f"the workbook cannot be read (row {self._row + 1}): {exc or type(exc).__name__}"
+            ) from None
+
+    def close(self) -> None:
+        workbook = getattr(self, "_workbook", None)
+        if workbook is not None:
+            workbook.close()
+        file = getattr(self, "_file", None)
+        if file is not None and file is not self._source.stream:
+            file.close()
+        super().close()
+
+    def _rows(self) -> Iterator[Row]:
+        width = len(self.columns)
+        while True:
+            cells = self._guard(lambda: next(self._iter, None))
+            if cells is None:
+                return
+            self._row += 1
+            texts = [_cell_text(c) for c in cells]
+            if all(t is None or not t.strip() for t in texts):
+                continue
+            values: dict[str, str | None] = dict(zip(self.columns, texts, strict=False))
+            for name in self.columns[len(texts) :]:
+                values[name] = None
+            problem = None
+            extra = [t for t in texts[width:] if t is not None and t.strip()]
+            if extra:
+                problem = f"the row has values beyond the header's {width} columns"
+            yield Row(self._row, values, problem)
+
+
+def _seekable(stream: IO[bytes]) -> bool:
+    try:
+        return bool(stream.seekable())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _load_workbook(stream: IO[bytes]) -> Any:
+    import warnings
+
+    from openpyxl import load_workbook
+
+    with warnings.catch_warnings():
+        # openpyxl warns about styles and extensions it does not keep; reading is unaffected.
+        warnings.simplefilter("ignore")
+        return load_workbook(stream, read_only=True, data_only=True)
+
+
+# --- writers -----------------------------------------------------------------
+
+
+def _plain_text(value: object, column: str) -> str:
+    """Text of a value for CSV; dates ISO 8601, booleans true/false, None empty."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value) if isinstance(value, float) else str(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    raise TypeError(f"column '{column}': cannot write a {type(value).__name__} value")
+
+
+def _json_value(value: object, column: str) -> str:
+    """``value`` as JSON text; Decimals are written as exact JSON numbers."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, float):
+        try:
+            return json.dumps(value, allow_nan=False)
+        except ValueError:
+            raise ValidationError(f"column '{column}': {value} cannot be written to JSON") from None
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValidationError(f"column '{column}': {value} cannot be written to JSON")
+        return format(value, "f")
+    return json.dumps(_plain_text(value, column), ensure_ascii=False)
+
+
+class _TargetWriter:
+    """Common handling of the output stream and of the column set."""
+
+    def __init__(self, target: Path | BinaryIO, columns: list[str]) -> None:
+        if len(set(columns)) != len(columns):
+            raise ValueError("duplicate column names")
+        self.columns = list(columns)
+        self._known = set(columns)
+        if isinstance(target, (str, Path)):
+            try:
+                self._stream: BinaryIO = open(target, "wb")  # noqa: SIM115 - closed by close()
+            except OSError as exc:
+                raise UsageError(f"cannot write '{target}': {exc.strerror}") from None
+            self._owned = True
+        else:
+            self._stream = target
+            self._owned = False
+        self.closed = False
+
+    def _ordered(self, values: Mapping[str, object]) -> list[object]:
+        unknown = [key for key in values if key not in self._known]
+        if unknown:
+            raise ValueError(f"unknown columns: {', '.join(map(str, unknown))}")
+        return [values.get(name) for name in self.columns]
+
+    def __enter__(self) -> _TargetWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class _TextWriter(_TargetWriter):
+    def __init__(self, target: Path | BinaryIO, columns: list[str]) -> None:
+        super().__init__(target, columns)
+        self._text = io.TextIOWrapper(self._stream, encoding="utf-8", newline="")
+
+    def close(self) -> None:
+        """Finish the file; a stream passed in (standard output) is flushed, not closed."""
+        if self.closed:
+            return
+        self.closed = True
+        self._finish()
+        if self._owned:
+            self._text.close()
+        else:
+            self._text.flush()
+            self._text.detach()
+            self._stream.flush()
+
+    def _finish(self) -> None:
+        pass
+
+
+class CsvWriter(_TextWriter):
+    """UTF-8 with a byte-order mark (Excel opens it right), CRLF line ends, minimal quoting."""
+
+    def __init__(self, target: Path | BinaryIO, columns: list[str], *, neutralise: bool) -> None:
+        super().__init__(target, columns)
+        self._neutralise = neutralise
+        self._text.write("\ufeff")
+        self._csv = csv.writer(self._text, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        self._csv.writerow(self.columns)
+
+    def write(self, values: Mapping[str, object]) -> None:
+        """Write one row; text that could start a formula is neutralised (numbers are not text)."""
+        cells = []
+        for name, value in zip(self.columns, self._ordered(values), strict=True):
+            text = _plain_text(value, name)
+            if self._neutralise and isinstance(value, str):
+                text = neutralise(text)
+            cells.append(text)
+        self._csv.writerow(cells)
+
+
+class JsonWriter(_TextWriter):
+    """A JSON array written object by object (never held whole), UTF-8."""
+
+    def __init__(self, target: Path | BinaryIO, columns: list[str]) -> None:
+        super().__init__(target, columns)
+        self._keys = [json.dumps(name, ensure_ascii=False) for name in self.columns]
+        self._count = 0
+        self._text.write("[")
+
+    def _object(self, values: Mapping[str, object]) -> str:
+        ordered = self._ordered(values)
+        parts = (
+            f"{key}: {_json_value(value, name)}"
+            for key, name, value in zip(self._keys, self.columns, ordered, strict=True)
+        )
+        return "{" + ", ".join(parts) + "}"
+
+    def write(self, values: Mapping[str, object]) -> None:
+        """Write one object."""
+        self._text.write(("\n  " if self._count == 0 else ",\n  ") + self._object(values))
+        self._count += 1
+
+    def _finish(self) -> None:
+        self._text.write("\n]\n")
+
+
+class JsonlWriter(JsonWriter):
+    """One JSON object per line, UTF-8."""
+
+    def __init__(self, target: Path | BinaryIO, columns: list[str]) -> None:
+        _TextWriter.__init__(self, target, columns)
+        self._keys = [json.dumps(name, ensure_ascii=False) for name in self.columns]
+        self._count = 0
+
+    def write(self, values: Mapping[str, object]) -> None:
+        """Write one line."""
+        self._text.write(self._object(values) + "\n")
+        self._count += 1
+
+    def _finish(self) -> None:
+        pass
+
+
+class XlsxWriter(_TargetWriter):
+    """An Excel workbook with one sheet, streamed to disk by openpyxl's write-only mode.
+
+    Text is always stored as text (never as a formula, even unneutralised).
+    XML turns a carriage return into a line feed, so "\\r\\n" in a text reads
+    back as "\\n", as in a cell typed in Excel.
+    Dates and naive date-times become Excel dates; aware date-times are
+    written as ISO 8601 text, since Excel has no time zones.
+    """
+
+    def __init__(
+        self,
+        target: Path | BinaryIO,
+        columns: list[str],
+        *,
+        neutralise: bool,
+        title: str | None = None,
+    ) -> None:
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+
+        super().__init__(target, columns)
+        self._neutralise = neutralise
+        self._workbook = Workbook(write_only=True)
+        self._sheet = self._workbook.create_sheet(title=(title or "Sheet1")[:31])
+        self._cell = WriteOnlyCell
+        bold = Font(bold=True)
+        header = []
+        for name in self.columns:
+            cell = WriteOnlyCell(self._sheet, value=name)
+            cell.data_type = "s"
+            cell.font = bold
+            header.append(cell)
+        self._sheet.append(header)
+        self._rows = 1
+
+    def _text_cell(self, text: str, column: str) -> Any:
+        from openpyxl.utils.exceptions import IllegalCharacterError
+
+        if len(text) > XLSX_MAX_CELL:
+            raise ValidationError(
+                f"column '{column}': a text of {len(text)} characters is longer than an "
+                f"Excel cell holds ({XLSX_MAX_CELL}); export as csv or json"
+            )
+        try:
+            cell = self._cell(self._sheet, value=text)
+        except IllegalCharacterError:
+            raise ValidationError(
+                f"column '{column}': the text holds a control character that XLSX cannot "
+                "store; export as csv or json"
+            ) from None
+        cell.data_type = "s"  # never a formula
+        return cell
+
+    def write(self, values: Mapping[str, object]) -> None:
+        """Write one row."""
+        if self._rows >= XLSX_MAX_ROWS:
+            raise ValidationError(f"an Excel sheet holds at most {XLSX_MAX_ROWS} rows")
+        row: list[object] = []
+        for name, value in zip(self.columns, self._ordered(values), strict=True):
+            row.append(self._value(value, name))
+        self._sheet.append(row)
+        self._rows += 1
+
+    def _value(self, value: object, column: str) -> object:
+        if value is None or isinstance(value, (bool, int, float, Decimal)):
+            return value
+        if isinstance(value, str):
+            return self._text_cell(neutralise(value) if self._neutralise else value, column)
+        if isinstance(value, datetime):
+            if value.tzinfo is not None:
+                return self._text_cell(value.isoformat(), column)
+            cell = self._cell(self._sheet, value=value)
+            cell.number_format = "yyyy-mm-dd hh:mm:ss"
+            return cell
+        if isinstance(value, date):
+            cell = self._cell(self._sheet, value=value)
+            cell.number_format = "yyyy-mm-dd"
+            return cell
+        return self._text_cell(_plain_text(value, column), column)
+
+    def close(self) -> None:
+        """Save the workbook; a stream passed in (standard output) is flushed, not closed."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self._workbook.save(self._stream)
+        finally:
+            if self._owned:
+                self._stream.close()
+            else:
+                self._stream.flush()
+
+
+def open_writer(
+    target: Path | BinaryIO,
+    fmt: str,
+    columns: list[str],
+    *,
+    neutralise: bool = True,
+    title: str | None = None,
+) -> Writer:
+    """A writer of ``fmt`` to ``target`` (a path, or a binary stream such as ``sys.stdout.buffer``).
+
+    ``neutralise`` (CSV and XLSX only) prefixes text that a spreadsheet would
+    run as a formula with ``'`` (see :func:`neutralise`); only ``str`` values are
+    text, so pass numbers as int, float or Decimal. ``title`` names the XLSX
+    sheet. Call ``close()`` to finish the file.
+    """
+    if fmt == "csv":
+        return CsvWriter(target, columns, neutralise=neutralise)
+    if fmt == "json":
+        return JsonWriter(target, columns)
+    if fmt == "jsonl":
+        return JsonlWriter(target, columns)
+    if fmt == "xlsx":
+        return XlsxWriter(target, columns, neutralise=neutralise, title=title)
+    raise UsageError(f"unknown format '{fmt}'; use one of: {', '.join(FORMATS)}")
+
+
+def write_all(writer: Writer, rows: Iterable[Mapping[str, object]]) -> int:
+    """Write every row and close the writer; the number of rows written."""
+    count = 0
+    try:
+        for row in rows:
+            writer.write(row)
+            count += 1
+    finally:
+        writer.close()
+    return count
