@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from specialops import clock
@@ -33,6 +34,7 @@ class ApprovalRequest(SQLModel, table=True):
     workflow: str = Field(max_length=64, index=True)
     record_id: int = Field(index=True)
     transition: str = Field(max_length=64)
+    from_state: str = Field(max_length=32, description="the state the record was in when asked")
     requested_by: str = Field(max_length=64)
     requested_at: datetime = Field(default_factory=clock.now)
     approvers: str = Field(description="comma-separated usernames or role:NAME entries")
@@ -44,11 +46,15 @@ class ApprovalRequest(SQLModel, table=True):
 
 
 class ApprovalVote(SQLModel, table=True):
+    """One person's decision on a request; each person votes once per request."""
+
     __tablename__ = "approval_votes"
+    __table_args__ = (UniqueConstraint("request_id", "username"),)
 
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="approval_requests.id", index=True)
     username: str = Field(max_length=64)
+    role: str = Field(max_length=16, description="the voter's role when they voted")
     decision: str = Field(max_length=16)
     comment: str | None = None
     at: datetime = Field(default_factory=clock.now)

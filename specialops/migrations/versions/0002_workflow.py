@@ -21,6 +21,7 @@ def upgrade() -> None:
         sa.Column("workflow", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("record_id", sa.Integer(), nullable=False),
         sa.Column("transition", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("from_state", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("requested_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("requested_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("approvers", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -44,6 +45,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("request_id", sa.Integer(), nullable=False),
         sa.Column("username", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("decision", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("comment", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -53,6 +55,9 @@ def upgrade() -> None:
             name=op.f("fk_approval_votes_request_id_approval_requests"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_approval_votes")),
+        sa.UniqueConstraint(
+            "request_id", "username", name=op.f("uq_approval_votes_request_id_username")
+        ),
     )
     with op.batch_alter_table("approval_votes", schema=None) as batch_op:
         batch_op.create_index(
