@@ -1,0 +1,34 @@
+"""``specialops`` with no subcommand: open (or create) the database and run the app."""
+
+from __future__ import annotations
+
+import sys
+
+from specialops.errors import SpecialopsError
+
+
+def launch(db: str | None, act_as: str | None) -> None:
+    """Open the database (creating it, with this login as admin) and run the app.
+
+    Expected failures end in one line on stderr and their exit code.
+    """
+    from specialops.context import open_context
+    from specialops.permissions import require
+
+    try:
+        context = open_context(db, act_as, create=True, require_user=True)
+    except SpecialopsError as error:
+        print(f"specialops: {error}", file=sys.stderr)
+        sys.exit(error.exit_code)
+    try:
+        require(context.actor, "app.open")
+        for warning in context.store.warnings:
+            print(f"specialops: warning: {warning}", file=sys.stderr)
+        from specialops.app import make_app
+
+        make_app(context).run()
+    except SpecialopsError as error:
+        print(f"specialops: {error}", file=sys.stderr)
+        sys.exit(error.exit_code)
+    finally:
+        context.close()
