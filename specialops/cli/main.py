@@ -31,6 +31,15 @@ app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 
 
+def _add_area_commands() -> None:
+    from specialops.cli.risks import risks_app
+
+    app.add_typer(risks_app, name="risks")
+
+
+_add_area_commands()
+
+
 class Options:
     db: str | None = None
     act_as: str | None = None
@@ -309,6 +318,11 @@ def alerts(
         say("no alerts")
     if fail_on and any(service.rank(a.severity) >= service.rank(fail_on) for a in found):
         raise typer.Exit(1)
+
+
+from specialops.cli import transfer  # noqa: E402
+
+transfer.register(app)
 
 
 def run() -> None:

@@ -1,0 +1,195 @@
+"""Import and export speed against plain sqlite3, write-lock time and peak memory.
+
+Run with ``python -m benchmarks`` (all benchmarks) or
+``python -m benchmarks.import_bench [ROWS] [BIG_ROWS]``. Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROWS = 100_000
+BIG_ROWS = 1_000_000
+COLUMNS = ["code", "name", "type", "phone", "email", "address", "tier", "notes"]
+ADMIN = "bench.admin"
+
+
+def write_customers(path: Path, rows: int, *, with_codes: bool = True) -> None:
+    """A CSV of ``rows`` customers with Chinese names and addresses."""
+    types = ("individual", "公司", "個人", "company")
+    tiers = ("gold", "銀卡", "", "vip")
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(COLUMNS)
+        for n in range(1, rows + 1):
+            out.writerow(
+                [
+                    f"CUS-{n:06d}" if with_codes else "",
+                    f"客戶{n} 王小明",
+                    types[n % 4],
+                    f"09{n:08d}",
+                    f"user{n}@example.com",
+                    f"台北市信義區市府路{n % 300}號",
+                    tiers[n % 4],
+                    "備註, with a comma" if n % 7 == 0 else "",
+                ]
+            )
+
+
+def _env(db: Path) -> dict[str, str]:
+    return {**os.environ, "SPECIALOPS_DB": str(db), "SPECIALOPS_USER": ADMIN}
+
+
+def _cli(db: Path, *args: str) -> tuple[float, str, int]:
+    """Run specialops in a child; return wall time, stderr and that child's max RSS (KiB).
+
+    ``os.wait4`` gives the rusage of this one child, where
+    ``getrusage(RUSAGE_CHILDREN)`` keeps the largest of all children so far.
+    """
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as err:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "specialops", *args],
+            env=_env(db),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - started
+        err.seek(0)
+        text = err.read().decode("utf-8", "replace")
+    if child.returncode != 0:
+        raise SystemExit(f"specialops {' '.join(args)} failed: {text}")
+    return elapsed, text, usage.ru_maxrss
+
+
+def _fresh_db(folder: Path, name: str) -> Path:
+    db = folder / name
+    subprocess.run(
+        [sys.executable, "-m", "specialops", "init"], env=_env(db), check=True, capture_output=True
+    )
+    return db
+
+
+def raw_insert(db: Path, source: Path) -> float:
+    """Plain sqlite3 executemany of the already parsed rows into the same table."""
+    with source.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        stamp = "2026-11-28 01:30:00.000000"
+        rows = [
+            (n, r[0], r[1], "individual", r[3], r[4], r[5], None, r[7] or None, 1, stamp, stamp)
+            for n, r in enumerate(reader, start=1)
+        ]
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    started = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany(
+        "INSERT INTO customers (id, code, name, type, phone, email, address, tier, notes, "
+        "version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+def raw_export(db: Path, target: Path) -> float:
+    """Plain sqlite3 cursor + csv.writer of the same columns."""
+    started = time.perf_counter()
+    conn = sqlite3.connect(db)
+    with target.open("w", encoding="utf-8-sig", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(COLUMNS)
+        cursor = conn.execute(
+            "SELECT code, name, type, phone, email, address, tier, notes FROM customers ORDER BY id"
+        )
+        while rows := cursor.fetchmany(5000):
+            out.writerows(rows)
+    conn.close()
+    return time.perf_counter() - started
+
+
+def in_process_import(folder: Path, source: Path) -> tuple[float, float]:
+    """The import service alone, without interpreter start-up: wall time and lock time."""
+    from specialops.identity import Actor
+    from specialops.io.engine import import_file
+    from specialops.store.store import open_store
+
+    db = _fresh_db(folder, "inproc.db")
+    store = open_store(f"sqlite:///{db}")
+    try:
+        started = time.perf_counter()
+        summary = import_file(store, Actor(ADMIN, "admin"), "customers", source)
+        elapsed = time.perf_counter() - started
+    finally:
+        store.dispose()
+    return elapsed, summary.lock_seconds or 0.0
+
+
+def _lock(stderr: str) -> str:
+    for line in stderr.splitlines():
+        if "write lock held" in line:
+            return line.rsplit("held", 1)[1].strip()
+    return "?"
+
+
+def main(rows: int = ROWS, big_rows: int = BIG_ROWS) -> None:
+    """Print import/export rates next to plain sqlite3, lock time and peak memory."""
+    with tempfile.TemporaryDirectory(prefix="specialops-bench-") as name:
+        folder = Path(name)
+        source = folder / "customers.csv"
+        write_customers(source, rows)
+
+        raw_db = _fresh_db(folder, "raw.db")
+        raw_s = raw_insert(raw_db, source)
+        ours_db = _fresh_db(folder, "ours.db")
+        ours_s, err, _ = _cli(ours_db, "import", "customers", str(source), "--verbose")
+        print(f"import {rows:,} customers (CSV, full validation, audit per record)")
+        print(f"  sqlite3 executemany   {raw_s:7.2f} s  {rows / raw_s:10,.0f} rows/s")
+        print(
+            f"  specialops import     {ours_s:7.2f} s  {rows / ours_s:10,.0f} rows/s  "
+            f"({raw_s / ours_s:.2f}x raw; target >= 0.3x, process start included)"
+        )
+        print(f"  write lock held by the publish: {_lock(err)}")
+        inner, lock = in_process_import(folder, source)
+        print(
+            f"  in process            {inner:7.2f} s  {rows / inner:10,.0f} rows/s  "
+            f"({raw_s / inner:.2f}x raw; lock {lock:.2f} s)"
+        )
+
+        raw_out = folder / "raw.csv"
+        raw_e = raw_export(ours_db, raw_out)
+        ours_e, _, _ = _cli(ours_db, "export", "customers", "-o", str(folder / "ours.csv"))
+        print(f"export {rows:,} customers to CSV")
+        print(f"  sqlite3 + csv.writer  {raw_e:7.2f} s  {rows / raw_e:10,.0f} rows/s")
+        print(
+            f"  specialops export     {ours_e:7.2f} s  {rows / ours_e:10,.0f} rows/s  "
+            f"({raw_e / ours_e:.2f}x raw; target >= 0.5x, process start included)"
+        )
+
+        if big_rows:
+            big = folder / "big.csv"
+            write_customers(big, big_rows)
+            big_db = _fresh_db(folder, "big.db")
+            seconds, err, rss = _cli(big_db, "import", "customers", str(big), "--verbose")
+            print(f"import {big_rows:,} rows: {seconds:.1f} s, peak RSS {rss / 1024:.0f} MB")
+            print(f"  write lock held by the publish: {_lock(err)}")
+            seconds, _, rss = _cli(big_db, "export", "customers", "-o", str(folder / "b.csv"))
+            print(f"export {big_rows:,} rows: {seconds:.1f} s, peak RSS {rss / 1024:.0f} MB")
+            print("  (peak RSS of each child process; target < 300 MB)")
+
+
+if __name__ == "__main__":
+    main(*(int(a) for a in sys.argv[1:3]))

@@ -1,0 +1,284 @@
+"""``specialops import``, ``export`` and ``schema``: the headless data contract (SPEC §9).
+
+Messages go to stderr, data and summaries to stdout; a progress bar is
+shown only when stderr is a terminal; nothing ever prompts.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from specialops.cli.output import emit_json, say, table
+from specialops.errors import EXIT_REJECTED, UsageError
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")]
+
+
+@contextmanager
+def _progress(enabled: bool, what: str) -> Iterator[Callable[[int], None] | None]:
+    """A Rich progress bar on stderr (rows and rate), only on a terminal."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,} rows"),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(what, total=None, rate="")
+
+        def update(done: int) -> None:
+            elapsed = bar.tasks[0].elapsed or 0
+            rate = f"{done / elapsed:,.0f} rows/s" if elapsed > 0 else ""
+            bar.update(task, completed=done, rate=rate)
+
+        yield update
+
+
+def _context() -> Any:
+    from specialops.cli.main import context
+
+    return context()
+
+
+def import_command(
+    entity: Annotated[str, typer.Argument(help="What to import: customers, users, …")],
+    file: Annotated[str, typer.Argument(help="The file to read, or - for standard input.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto (from the extension), csv, json, jsonl, xlsx.")
+    ] = "auto",
+    encoding: Annotated[
+        str, typer.Option("--encoding", help="auto, or a name such as utf-8, gb18030, big5.")
+    ] = "auto",
+    upsert: Annotated[
+        bool, typer.Option("--upsert", help="Update records whose key exists, insert the rest.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and report; write nothing.")
+    ] = False,
+    on_error: Annotated[
+        str,
+        typer.Option(
+            "--on-error", help="abort: a bad row writes nothing; skip: write the good rows."
+        ),
+    ] = "abort",
+    rejects: Annotated[
+        Path | None,
+        typer.Option("--rejects", help="Write rejected rows here, with an 'error' column."),
+    ] = None,
+    as_json: JsonFlag = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Report each step on stderr.")] = False,
+) -> None:
+    """Import records from CSV, JSON, JSONL or XLSX in one transaction."""
+    from specialops.io.engine import import_file
+
+    if on_error not in ("abort", "skip"):
+        raise UsageError("--on-error takes abort or skip")
+    source: Path | Any = sys.stdin.buffer if file == "-" else Path(file)
+    c = _context()
+    try:
+        with _progress(sys.stderr.isatty() and not verbose, f"importing {entity}") as progress:
+            summary = import_file(
+                c.store,
+                c.actor,
+                entity,
+                source,
+                name=file,
+                fmt=fmt,
+                encoding=encoding,
+                upsert=upsert,
+                dry_run=dry_run,
+                on_error=on_error,
+                rejects=rejects,
+                progress=progress,
+                log=(lambda line: say(f"specialops: {line}")) if verbose else None,
+            )
+    finally:
+        c.close()
+    for problem in summary.errors:
+        say(str(problem))
+    if summary.unlisted_errors:
+        say(f"… and {summary.unlisted_errors} more problems")
+    if as_json:
+        emit_json(summary.as_json())
+    else:
+        print(_import_line(summary))
+    if not summary.ok and on_error == "abort":
+        raise typer.Exit(EXIT_REJECTED)
+
+
+def _import_line(summary: Any) -> str:
+    where = f"{summary.file} ({summary.format}"
+    where += f", {summary.encoding})" if summary.encoding else ")"
+    counts = (
+        f"{summary.rows} rows: {summary.inserted} inserted, {summary.updated} updated, "
+        f"{summary.unchanged} unchanged, {summary.rejected} rejected"
+    )
+    if summary.dry_run:
+        verdict = "dry run, nothing written"
+    elif not summary.ok and not summary.written:
+        verdict = "nothing written"
+    else:
+        verdict = f"batch {summary.batch}" if summary.batch else "nothing to change"
+    return f"{summary.entity} from {where}: {counts}; {verdict}"
+
+
+def export_command(
+    entity: Annotated[str, typer.Argument(help="What to export: customers, users, …")],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="csv, json, jsonl or xlsx (default: from -o, else csv)."),
+    ] = None,
+    output: Annotated[
+        str, typer.Option("-o", "--output", help="File to write, or - for standard output.")
+    ] = "-",
+    where: Annotated[
+        list[str] | None,
+        typer.Option("--where", help="FIELD=VALUE filter; repeat to combine (all must hold)."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Export records in a format that import reads back (cells safe for spreadsheets)."""
+    from specialops.io.engine import export_entity, stdout_target
+
+    if as_json and output == "-":
+        raise UsageError(
+            "--json prints a summary on standard output; give the data a file: -o FILE"
+        )
+    target: Path | Any = stdout_target() if output == "-" else Path(output)
+    c = _context()
+    try:
+        with _progress(sys.stderr.isatty(), f"exporting {entity}") as progress:
+            summary = export_entity(
+                c.store,
+                c.actor,
+                entity,
+                target,
+                fmt=fmt,
+                where=list(where or []),
+                name=output,
+                progress=progress,
+            )
+    finally:
+        c.close()
+    if as_json:
+        emit_json(summary.as_json())
+    elif output != "-":
+        note = f" (masked: {', '.join(summary.masked)})" if summary.masked else ""
+        say(f"exported {summary.rows} {entity} to {output}{note}")
+    elif summary.masked:
+        say(f"personal data masked: {', '.join(summary.masked)}")
+
+
+def schema_command(
+    entity: Annotated[
+        str | None, typer.Argument(help="An entity; without one, list the entities.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show the entities, or one entity's fields, types, rules and allowed values."""
+    from specialops import entities
+
+    if entity is None:
+        rows = [
+            {
+                "entity": spec.name,
+                "label": spec.label,
+                "key": spec.key,
+                "fields": spec.columns,
+            }
+            for spec in entities.all_specs()
+        ]
+        if as_json:
+            emit_json(rows)
+        else:
+            table(
+                ["entity", "label", "key", "fields"],
+                [(r["entity"], r["label"], r["key"], ", ".join(r["fields"])) for r in rows],
+            )
+        return
+    spec = entities.get(entity)
+    described = [_describe(spec, f) for f in spec.fields]
+    if as_json:
+        emit_json({"entity": spec.name, "label": spec.label, "key": spec.key, "fields": described})
+        return
+    print(f"{spec.name} ({spec.label}); key for --upsert: {spec.key}")
+    table(
+        ["field", "type", "required", "allowed values / rule", "help"],
+        [
+            (
+                d["name"],
+                d["type"],
+                "yes" if d["required"] else "",
+                _rule_text(d),
+                d["help"],
+            )
+            for d in described
+        ],
+    )
+    if spec.pii_fields:
+        print(
+            f"personal data ({', '.join(spec.pii_fields)}) is masked in exports for roles "
+            "without customer.reveal_pii; an export that shows it is audited"
+        )
+
+
+def _describe(spec: Any, f: Any) -> dict[str, Any]:
+    required = f.required or (f.name == spec.key and not spec.allocates_codes)
+    described: dict[str, Any] = {
+        "name": f.name,
+        "type": f.kind,
+        "required": required,
+        "key": f.name == spec.key,
+        "help": f.help,
+    }
+    if f.choices:
+        described["choices"] = [
+            {"value": c.value, "zh_hant": c.zh_hant, "zh_hans": c.zh_hans} for c in f.choices
+        ]
+    if f.ref:
+        described["ref"] = f.ref
+    for name in ("min", "max", "max_length"):
+        if getattr(f, name) is not None:
+            described[name] = getattr(f, name)
+    if f.kind == "money":
+        described["decimals"] = f.scale
+    if f.pii:
+        described["personal"] = True
+    return described
+
+
+def _rule_text(d: dict[str, Any]) -> str:
+    parts = []
+    if "choices" in d:
+        parts.append(", ".join(f"{c['value']} {c['zh_hant']}/{c['zh_hans']}" for c in d["choices"]))
+    if "ref" in d:
+        parts.append(f"a {d['ref'].rstrip('s')} key")
+    if "max_length" in d:
+        parts.append(f"at most {d['max_length']} characters")
+    if "min" in d or "max" in d:
+        parts.append(f"{d.get('min', '')}..{d.get('max', '')}")
+    if d.get("personal"):
+        parts.append("personal data")
+    if d["type"] == "date":
+        parts.append("2026-11-28, 2026/11/28, 2026年11月28日")
+    return "; ".join(parts)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to the ``specialops`` app."""
+    app.command("import")(import_command)
+    app.command("export")(export_command)
+    app.command("schema")(schema_command)

@@ -1,0 +1,240 @@
+"""Per-field converters between file text and stored values, compiled once per field.
+
+An import converter turns a cell (text, or ``None`` for an empty cell) into
+the Python value stored in the column, or raises :class:`CellError` with a
+reason a person can act on. An export converter does the reverse, writing
+exactly what the import converter reads back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from specialops import clock
+from specialops.entities import FieldSpec
+
+Importer = Callable[[Any], Any]
+Exporter = Callable[[Any], str | None]
+
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "是", "真", "啟用", "启用", "on"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "否", "假", "停用", "off"})
+_DATE = re.compile(
+    r"^(\d{4})\s*(?:-|/|\.|年)\s*(\d{1,2})\s*(?:-|/|\.|月)\s*(\d{1,2})\s*日?"
+    r"(?:[ T]0{1,2}:0{1,2}(?::0{1,2}(?:\.0+)?)?)?$"
+)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_NUMBER_NOISE = str.maketrans("", "", ", _")
+
+
+class CellError(ValueError):
+    """A cell that breaks its field's rule; the message says why."""
+
+
+def clean(raw: Any) -> str | None:
+    """Cell text without surrounding blanks; an empty cell is ``None``."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raw = ("true" if raw else "false") if isinstance(raw, bool) else str(raw)
+    text = raw.strip()
+    return text or None
+
+
+def parse_date(text: str) -> date:
+    """ISO ``2026-11-28``, ``2026/11/28`` or ``2026年11月28日``."""
+    match = _DATE.match(text)
+    if not match:
+        raise CellError(f"'{text}' is not a date (use 2026-11-28, 2026/11/28 or 2026年11月28日)")
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        raise CellError(f"'{text}' is not a real date") from None
+
+
+def parse_datetime(text: str) -> datetime:
+    """ISO 8601; a time without a zone is taken as local time."""
+    try:
+        moment = datetime.fromisoformat(text.replace("/", "-"))
+    except ValueError:
+        raise CellError(
+            f"'{text}' is not an ISO 8601 timestamp (2026-11-28T09:30:00+08:00)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=clock.local_zone())
+    return moment.astimezone(UTC)
+
+
+def _number(text: str, spec: FieldSpec) -> Decimal:
+    try:
+        value = Decimal(text.translate(_NUMBER_NOISE))
+    except InvalidOperation:
+        raise CellError(f"'{text}' is not a number") from None
+    if not value.is_finite():
+        raise CellError(f"'{text}' is not a number")
+    if spec.min is not None and value < Decimal(str(spec.min)):
+        raise CellError(f"{text} is below the minimum {spec.min:g}")
+    if spec.max is not None and value > Decimal(str(spec.max)):
+        raise CellError(f"{text} is above the maximum {spec.max:g}")
+    return value
+
+
+def _convert(spec: FieldSpec, refs: Mapping[str, int] | None) -> Callable[[str], Any]:
+    """The conversion of non-empty text for one field kind."""
+    kind = spec.kind
+    limit = spec.max_length
+    if kind in ("text", "email"):
+        is_email = kind == "email"
+
+        def text(value: str) -> str:
+            if "\r" in value:
+                # One line-end form, whatever the file's: XLSX cannot keep a lone CR.
+                value = value.replace("\r\n", "\n").replace("\r", "\n")
+            if limit is not None and len(value) > limit:
+                raise CellError(f"longer than {limit} characters ({len(value)})")
+            if is_email and not _EMAIL.match(value):
+                raise CellError(f"'{value}' is not an e-mail address")
+            return value
+
+        return text
+    if kind == "choice":
+        table: dict[str, str] = {}
+        for choice in spec.choices:
+            table[choice.value.lower()] = choice.value
+            table[choice.zh_hant] = choice.value
+            table[choice.zh_hans] = choice.value
+        allowed = ", ".join(f"{c.value} ({c.zh_hant})" for c in spec.choices)
+
+        def pick(value: str) -> str:
+            found = table.get(value) or table.get(value.lower())
+            if found is None:
+                raise CellError(f"'{value}' is not one of: {allowed}")
+            return found
+
+        return pick
+    if kind == "ref":
+        known = refs or {}
+        target = spec.ref or "records"
+
+        def resolve(value: str) -> int:
+            found = known.get(value)
+            if found is None:
+                raise CellError(f"unknown {target.rstrip('s')} '{value}'")
+            return found
+
+        return resolve
+    if kind == "bool":
+
+        def boolean(value: str) -> bool:
+            word = value.lower()
+            if word in TRUE_WORDS:
+                return True
+            if word in FALSE_WORDS:
+                return False
+            raise CellError(f"'{value}' is not true or false")
+
+        return boolean
+    if kind in ("int", "percent"):
+        is_percent = kind == "percent"
+
+        def integer(value: str) -> int:
+            text_ = value[:-1].strip() if is_percent and value.endswith(("%", "％")) else value
+            number = _number(text_, spec)
+            if number != number.to_integral_value():
+                raise CellError(f"'{value}' is not a whole number")
+            return int(number)
+
+        return integer
+    if kind == "decimal":
+        return lambda value: _number(value, spec)
+    if kind == "money":
+        unit = Decimal(10) ** spec.scale
+
+        def money(value: str) -> int:
+            number = _number(value, spec)
+            minor = number * unit
+            if minor != minor.to_integral_value():
+                raise CellError(f"'{value}' has more than {spec.scale} decimals")
+            return int(minor)
+
+        return money
+    if kind == "date":
+        return parse_date
+    if kind == "datetime":
+        return parse_datetime
+    raise ValueError(f"no converter for kind {kind}")
+
+
+def importer(
+    spec: FieldSpec,
+    *,
+    refs: Mapping[str, int] | None = None,
+    unneutralise: Callable[[str], str] | None = None,
+    required: bool | None = None,
+    default: Any = None,
+) -> Importer:
+    """Compile the converter of one field: cell → stored value (or :class:`CellError`)."""
+    convert = _convert(spec, refs)
+    must = spec.required if required is None else required
+    undo = unneutralise if spec.kind in ("text", "email") else None
+
+    def run(raw: Any) -> Any:
+        # The common case (a str cell) is inlined: this runs once per cell.
+        text = raw.strip() if raw.__class__ is str else clean(raw)
+        if not text:
+            if must:
+                raise CellError("required")
+            return default
+        if undo is not None and text[0] == "'":
+            text = undo(text).strip()
+            if not text:
+                if must:
+                    raise CellError("required")
+                return default
+        return convert(text)
+
+    return run
+
+
+def _money_text(scale: int) -> Exporter:
+    unit = 10**scale
+
+    def text(value: Any) -> str | None:
+        if value is None:
+            return None
+        number = int(value)
+        sign = "-" if number < 0 else ""
+        whole, cents = divmod(abs(number), unit)
+        return f"{sign}{whole}.{cents:0{scale}d}" if scale else f"{sign}{whole}"
+
+    return text
+
+
+def exporter(spec: FieldSpec) -> Exporter:
+    """Compile the writer of one field: stored value → the text import reads back."""
+    kind = spec.kind
+    if kind in ("text", "email", "choice", "ref"):
+        return lambda value: value if value is None else str(value)
+    if kind == "bool":
+        return lambda value: None if value is None else ("true" if value else "false")
+    if kind in ("int", "percent"):
+        return lambda value: None if value is None else str(int(value))
+    if kind == "decimal":
+        return lambda value: None if value is None else format(Decimal(str(value)), "f")
+    if kind == "money":
+        return _money_text(spec.scale)
+    if kind == "date":
+        return lambda value: None if value is None else value.isoformat()
+    if kind == "datetime":
+
+        def moment(value: Any) -> str | None:
+            if value is None:
+                return None
+            aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+            return aware.astimezone(clock.local_zone()).isoformat()
+
+        return moment
+    raise ValueError(f"no exporter for kind {kind}")
