@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib import import_module
 
 from sqlmodel import Session
 
+from specialops import areas
 from specialops.identity import Actor
 from specialops.store.store import Store
 
@@ -38,9 +38,6 @@ class Alert:
 Source = Callable[[Session, datetime], Iterable[Alert]]
 _SOURCES: dict[str, Source] = {}
 
-# Modules that register alert sources when imported.
-AREA_MODULES: list[str] = []
-
 
 def source(name: str) -> Callable[[Source], Source]:
     """Register a function yielding the current alerts of one area."""
@@ -52,11 +49,6 @@ def source(name: str) -> Callable[[Source], Source]:
     return register
 
 
-def load_areas() -> None:
-    for module in AREA_MODULES:
-        import_module(module)
-
-
 def rank(severity: str) -> int:
     return SEVERITIES.index(severity)
 
@@ -65,7 +57,7 @@ def current(store: Store, actor: Actor | None = None) -> list[Alert]:
     """Every current alert, critical first; only ``actor``'s when given."""
     from specialops import clock
 
-    load_areas()
+    areas.load()
     now = clock.now()
     found: list[Alert] = []
     with store.read() as session:

@@ -15,11 +15,14 @@ from specialops.demo import is_empty
 from specialops.models.core import Department
 from specialops.screens.home import HomeScreen
 from specialops.screens.modals import ConfirmModal, ErrorModal, FieldsModal, HelpScreen
+from specialops.screens.registry import number_keys
 from specialops.screens.users import UsersScreen
 from specialops.services.users import add_user
 from specialops.widgets.record_list import RecordList, RecordRows
 
 SIZE = (80, 24)
+
+USERS_KEY = number_keys()["users"]
 
 
 def pilot_test(fn):
@@ -75,7 +78,7 @@ async def test_starts_on_home_and_number_key_opens_users(app):
         assert app.current_mode == "home"
         assert isinstance(app.screen, HomeScreen)
         assert app.check_action("open_area", ("home",)) is None  # where we are: disabled
-        await pilot.press("2")
+        await pilot.press(USERS_KEY)
         await settle(pilot)
         assert app.current_mode == "users"
         assert isinstance(app.screen, UsersScreen)
@@ -121,7 +124,7 @@ async def test_home_cards_show_headlines(app):
 @pilot_test
 async def test_question_mark_opens_help_built_from_bindings(app):
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("2")
+        await pilot.press(USERS_KEY)
         await settle(pilot)
         await pilot.press("question_mark")
         await pilot.pause()
@@ -178,7 +181,7 @@ async def test_staff_sees_no_users_area_and_no_offer(ctx):
             await settle(pilot)
             assert isinstance(app.screen, HomeScreen)  # no sample-data question
             assert [entry.key for entry in app.areas] == ["home"]
-            await pilot.press("2")
+            await pilot.press(USERS_KEY)
             assert app.current_mode == "home"
             assert not app.screen.query("#card-users")
     finally:
@@ -188,7 +191,7 @@ async def test_staff_sees_no_users_area_and_no_offer(ctx):
 @pilot_test
 async def test_failing_worker_shows_one_line_error_and_app_keeps_running(app, db_path):
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("2")
+        await pilot.press(USERS_KEY)
         await settle(pilot)
         conn = sqlite3.connect(db_path)
         conn.execute("ALTER TABLE users RENAME TO users_gone")
@@ -212,7 +215,7 @@ async def test_record_list_moves_ends_and_filters_on_5000_rows(ctx, db_path):
     fill_users(db_path, 5000)
     app = make_app(ctx, cursor_blink=False, offer_demo=False)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("2")
+        await pilot.press(USERS_KEY)
         await settle(pilot)
         record_list = app.screen.query_one(RecordList)
         rows = record_list.rows
@@ -277,7 +280,7 @@ async def test_record_list_sorts_both_ways_and_aligns_cjk(ctx, db_path):
     fill_users(db_path, 300)
     app = make_app(ctx, cursor_blink=False, offer_demo=False)
     async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.press("2")
+        await pilot.press(USERS_KEY)
         await settle(pilot)
         record_list = app.screen.query_one(RecordList)
         rows = record_list.rows

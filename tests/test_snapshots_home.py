@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from specialops.app import make_app
+from specialops.screens.registry import number_keys
+
+USERS_KEY = number_keys()["users"]
 
 
 async def settle(pilot) -> None:
@@ -16,7 +19,7 @@ async def settle(pilot) -> None:
 
 async def open_users(pilot) -> None:
     await settle(pilot)
-    await pilot.press("2")
+    await pilot.press(USERS_KEY)
     await settle(pilot)
 
 

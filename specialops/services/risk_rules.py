@@ -1,0 +1,106 @@
+"""Risk arithmetic: the 5×5 matrix, expected loss, indicator levels (pure functions)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from specialops.errors import ValidationError
+
+LEVELS = ("low", "medium", "high", "critical")
+LEVEL_LABELS = {"low": "低", "medium": "中", "high": "高", "critical": "極高"}
+SCALE = range(1, 6)
+
+# Rows are likelihood 5 (top) down to 1; columns impact 1..5.
+DEFAULT_GRID = (
+    "MHHCC",
+    "MMHHC",
+    "LMMHH",
+    "LLMMH",
+    "LLLMM",
+)
+_LETTERS = {"L": "low", "M": "medium", "H": "high", "C": "critical"}
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """Likelihood × impact → level; ``grid`` as rows for likelihood 5 down to 1."""
+
+    grid: tuple[str, ...] = DEFAULT_GRID
+
+    def __post_init__(self) -> None:
+        if len(self.grid) != 5 or any(len(row) != 5 for row in self.grid):
+            raise ValidationError("the risk matrix needs 5 rows of 5 cells", field="matrix")
+        if any(cell not in _LETTERS for row in self.grid for cell in row):
+            raise ValidationError(
+                "matrix cells are L (low), M (medium), H (high) or C (critical)", field="matrix"
+            )
+
+    def level(self, likelihood: int, impact: int) -> str:
+        """The level of a cell; both scales run 1–5."""
+        check_scale(likelihood, "likelihood")
+        check_scale(impact, "impact")
+        return _LETTERS[self.grid[5 - likelihood][impact - 1]]
+
+    def to_json(self) -> str:
+        return json.dumps(list(self.grid))
+
+    @classmethod
+    def from_json(cls, text: str) -> Matrix:
+        return cls(tuple(json.loads(text)))
+
+
+def check_scale(value: int, name: str) -> int:
+    """A likelihood or impact must be a whole number from 1 to 5."""
+    if isinstance(value, bool) or not isinstance(value, int) or value not in SCALE:
+        raise ValidationError(f"{name} must be a whole number from 1 to 5", field=name)
+    return value
+
+
+def expected_loss(probability_percent: int | None, loss_minor: int | None) -> int | None:
+    """Probability (0–100 %) × loss amount, in minor units, rounded half up."""
+    if probability_percent is None or loss_minor is None:
+        return None
+    if not 0 <= probability_percent <= 100:
+        raise ValidationError("probability must be from 0 to 100 %", field="probability")
+    if loss_minor < 0:
+        raise ValidationError("the loss amount cannot be negative", field="loss_amount")
+    value = Decimal(loss_minor) * Decimal(probability_percent) / Decimal(100)
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+DIRECTIONS = ("higher_worse", "lower_worse")
+INDICATOR_LEVELS = ("ok", "warning", "critical")
+
+
+def check_thresholds(direction: str, warning: float, critical: float) -> None:
+    """Critical must lie beyond warning in the worse direction."""
+    if direction not in DIRECTIONS:
+        raise ValidationError("direction is higher_worse or lower_worse", field="direction")
+    if direction == "higher_worse" and critical < warning:
+        raise ValidationError(
+            "when higher is worse, the critical threshold must be at or above the warning one",
+            field="critical",
+        )
+    if direction == "lower_worse" and critical > warning:
+        raise ValidationError(
+            "when lower is worse, the critical threshold must be at or below the warning one",
+            field="critical",
+        )
+
+
+def indicator_level(value: float, direction: str, warning: float, critical: float) -> str:
+    """ok, warning or critical; a reading exactly on a threshold has crossed it."""
+    if direction == "higher_worse":
+        if value >= critical:
+            return "critical"
+        return "warning" if value >= warning else "ok"
+    if value <= critical:
+        return "critical"
+    return "warning" if value <= warning else "ok"
+
+
+def crossed(previous: str | None, current: str) -> bool:
+    """Whether a reading moved the indicator to another level (either way)."""
+    return (previous or "ok") != current
