@@ -1,0 +1,228 @@
+"""Project arithmetic: KPI RAG levels, earned value and health (pure functions, PRJ-4).
+
+Earned value works on planned effort: each task's planned hours are its
+budget share. Planned value (PV) at a day is the effort that should be
+done by then (a task's hours spread evenly from its start to its due date);
+earned value (EV) is planned hours × percent complete. SPI = EV / PV.
+EV in money is the budget × EV / total planned hours; CPI = EV money /
+actual spend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from specialops.errors import ValidationError
+
+RAG = ("green", "amber", "red")
+RAG_LABELS = {"green": "正常", "amber": "注意", "red": "警示"}
+DIRECTIONS = ("higher_better", "lower_better")
+DONE_STATUSES = ("done", "cancelled")
+
+# Health thresholds (documented here, the one place they live).
+SPI_AMBER, SPI_RED = 0.95, 0.8
+CPI_AMBER, CPI_RED = 0.95, 0.8
+SPEND_AMBER = 0.9  # share of the budget spent
+MILESTONE_RED_DAYS = 14  # a milestone this many days late turns the schedule red
+
+
+def worst(levels: Iterable[str | None]) -> str:
+    """The worst of some RAG levels (green when there are none)."""
+    found = [RAG.index(level) for level in levels if level in RAG]
+    return RAG[max(found)] if found else "green"
+
+
+def check_kpi(direction: str, target: float, warning: float, critical: float) -> None:
+    """Thresholds must lie between the target and worse, critical beyond warning."""
+    if direction not in DIRECTIONS:
+        raise ValidationError("direction is higher_better or lower_better", field="direction")
+    if direction == "higher_better" and not critical <= warning <= target:
+        raise ValidationError("when higher is better: critical ≤ warning ≤ target", field="warning")
+    if direction == "lower_better" and not critical >= warning >= target:
+        raise ValidationError("when lower is better: critical ≥ warning ≥ target", field="warning")
+
+
+def kpi_level(value: float, direction: str, warning: float, critical: float) -> str:
+    """green, amber or red; a value exactly on a threshold has reached it."""
+    if direction == "higher_better":
+        if value <= critical:
+            return "red"
+        return "amber" if value <= warning else "green"
+    if value >= critical:
+        return "red"
+    return "amber" if value >= warning else "green"
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    """What earned value and health need of one task."""
+
+    planned_hours: int
+    percent_complete: int
+    start_date: date | None
+    due_date: date | None
+    status: str = "todo"
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class MilestoneLine:
+    name: str
+    due_date: date
+    achieved_date: date | None = None
+
+
+def planned_fraction(start: date | None, due: date | None, today: date) -> float:
+    """How much of a task should be done on ``today`` (0…1), linear from start to due."""
+    if due is None:
+        return 0.0
+    start = start or due
+    if today >= due:
+        return 1.0
+    if today <= start:
+        return 0.0
+    return (today - start).days / (due - start).days
+
+
+def _half_up(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class EarnedValue:
+    """Earned-value figures of a project on one day (hours and minor units)."""
+
+    total_hours: int
+    planned_hours: float
+    earned_hours: float
+    budget: int
+    earned_money: int | None
+    actual: int
+    spi: float | None
+    cpi: float | None
+
+
+def earned_value(tasks: Sequence[TaskLine], today: date, budget: int, spent: int) -> EarnedValue:
+    """PV, EV, SPI and CPI from the plan's tasks, the budget and the spend so far."""
+    counted = [t for t in tasks if t.status != "cancelled"]
+    total = sum(t.planned_hours for t in counted)
+    pv = sum(t.planned_hours * planned_fraction(t.start_date, t.due_date, today) for t in counted)
+    ev = sum(t.planned_hours * min(max(t.percent_complete, 0), 100) / 100 for t in counted)
+    earned_money = _half_up(Decimal(budget) * Decimal(str(ev)) / Decimal(total)) if total else None
+    spi = round(ev / pv, 3) if pv > 0 else None
+    cpi = round(earned_money / spent, 3) if earned_money is not None and spent > 0 else None
+    return EarnedValue(total, round(pv, 2), round(ev, 2), budget, earned_money, spent, spi, cpi)
+
+
+@dataclass(frozen=True)
+class Health:
+    """One colour per project and the reasons for it, per dimension."""
+
+    colour: str
+    schedule: str
+    cost: str
+    kpi: str
+    reasons: list[str] = field(default_factory=list)
+    ev: EarnedValue | None = None
+
+
+def schedule_health(
+    tasks: Sequence[TaskLine], milestones: Sequence[MilestoneLine], ev: EarnedValue, today: date
+) -> tuple[str, list[str]]:
+    """Late milestones, overdue tasks and the SPI."""
+    levels: list[str] = []
+    reasons: list[str] = []
+    for m in milestones:
+        if m.achieved_date is None and m.due_date < today:
+            late = (today - m.due_date).days
+            levels.append("red" if late > MILESTONE_RED_DAYS else "amber")
+            reasons.append(f"milestone {m.name} late by {late} days")
+    overdue = [
+        t for t in tasks if t.status not in DONE_STATUSES and t.due_date and t.due_date < today
+    ]
+    if overdue:
+        levels.append("amber")
+        reasons.append(f"{len(overdue)} overdue tasks")
+    if ev.spi is not None and ev.spi < SPI_AMBER:
+        levels.append("red" if ev.spi < SPI_RED else "amber")
+        reasons.append(f"SPI {ev.spi:.2f} (behind plan)")
+    return worst(levels), reasons
+
+
+def cost_health(ev: EarnedValue) -> tuple[str, list[str]]:
+    """Spend against the budget, and the CPI."""
+    levels: list[str] = []
+    reasons: list[str] = []
+    if ev.budget > 0 and ev.actual > 0:
+        share = ev.actual / ev.budget
+        if share > 1:
+            levels.append("red")
+            reasons.append(f"over budget: spent {share:.0%} of the budget")
+        elif share >= SPEND_AMBER:
+            levels.append("amber")
+            reasons.append(f"spent {share:.0%} of the budget")
+    elif ev.budget == 0 and ev.actual > 0:
+        levels.append("red")
+        reasons.append("spending without a budget")
+    if ev.cpi is not None and ev.cpi < CPI_AMBER:
+        levels.append("red" if ev.cpi < CPI_RED else "amber")
+        reasons.append(f"CPI {ev.cpi:.2f} (costs above earned value)")
+    return worst(levels), reasons
+
+
+def kpi_health(kpis: Sequence[tuple[str, str | None]]) -> tuple[str, list[str]]:
+    """The worst KPI level; ``kpis`` are (name, level) pairs."""
+    reasons = [f"KPI {name} {level}" for name, level in kpis if level in ("amber", "red")]
+    return worst(level for _, level in kpis), reasons
+
+
+def health(
+    tasks: Sequence[TaskLine],
+    milestones: Sequence[MilestoneLine],
+    kpis: Sequence[tuple[str, str | None]],
+    budget: int,
+    spent: int,
+    today: date,
+) -> Health:
+    """The project's health: the worst of schedule, cost and KPIs, with every reason."""
+    ev = earned_value(tasks, today, budget, spent)
+    schedule, s_reasons = schedule_health(tasks, milestones, ev, today)
+    cost, c_reasons = cost_health(ev)
+    kpi, k_reasons = kpi_health(kpis)
+    return Health(
+        worst((schedule, cost, kpi)), schedule, cost, kpi, s_reasons + c_reasons + k_reasons, ev
+    )
+
+
+def format_money(minor: int | None) -> str:
+    """Minor units as ``1,234,567`` (whole) or ``1,234.50``."""
+    if minor is None:
+        return ""
+    whole, cents = divmod(abs(minor), 100)
+    sign = "-" if minor < 0 else ""
+    return f"{sign}{whole:,}" if cents == 0 else f"{sign}{whole:,}.{cents:02d}"
+
+
+def parse_money(text: str) -> int:
+    """``1,234.5`` → 123450 minor units; refuses more than two decimals."""
+    cleaned = text.replace(",", "").replace("，", "").strip()
+    try:
+        value = Decimal(cleaned)
+    except ArithmeticError:
+        raise ValidationError(f"'{text}' is not an amount", field="budget") from None
+    if not value.is_finite() or value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValidationError(f"'{text}' is not an amount with at most 2 decimals", field="budget")
+    return int(value * 100)
+
+
+def sparkline(values: Sequence[float]) -> str:
+    """A small trend in ASCII (CJK terminals draw block characters two cells wide)."""
+    bars = "_.-=+*#@"
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    span = high - low or 1
+    return "".join(bars[int((v - low) / span * (len(bars) - 1))] for v in values)

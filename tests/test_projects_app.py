@@ -1,0 +1,241 @@
+"""The project board driven by keys alone: the whole lifecycle, denials and a stale save."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+
+import pytest
+from sqlmodel import select
+
+from specialops.app import make_app
+from specialops.context import open_context
+from specialops.models import (
+    Department,
+    Project,
+    ProjectIssue,
+    ProjectKpi,
+    ProjectTask,
+    RectificationItem,
+)
+from specialops.screens import registry
+from specialops.screens.modals import ConfirmModal
+from specialops.screens.project_detail import ProjectDetailScreen
+from specialops.screens.project_forms import FormModal
+from specialops.services import projects as svc
+from specialops.services.users import add_user, resolve_actor
+
+SIZE = (80, 24)
+
+
+def pilot_test(fn):
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        asyncio.run(fn(*args, **kwargs))
+
+    return run
+
+
+async def settle(pilot, rounds: int = 3) -> None:
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+@pytest.fixture
+def office(ctx, db_path):
+    with ctx.store.write(ctx.actor) as session:
+        top = Department(code="EXEC", name="總經理室", head_username="lin.zhiyuan")
+        session.add(top)
+        session.flush()
+        session.add(Department(code="PMO", name="專案管理部", parent_id=top.id,
+                               head_username="li.jianguo"))  # fmt: skip
+    add_user(ctx.store, ctx.actor, "lin.zhiyuan", "林志遠", "executive", department="EXEC")
+    add_user(ctx.store, ctx.actor, "li.jianguo", "李建國", "manager", department="PMO")
+    add_user(ctx.store, ctx.actor, "wang.xiaoming", "王小明", "manager", department="PMO")
+    add_user(ctx.store, ctx.actor, "liu.fang", "劉芳", "staff", department="PMO")
+    return ctx
+
+
+class Walk:
+    """One person's session in the app, on the board's mode."""
+
+    def __init__(self, db_path, user: str) -> None:
+        self.context = open_context(str(db_path), act_as=user)
+        self.app = make_app(self.context, cursor_blink=False, offer_demo=False)
+
+    async def __aenter__(self):
+        self._run = self.app.run_test(size=SIZE)
+        self.pilot = await self._run.__aenter__()
+        await settle(self.pilot)
+        await self.pilot.press(registry.number_keys()["projects"])
+        await settle(self.pilot)
+        return self
+
+    async def __aexit__(self, *exc):
+        await self._run.__aexit__(*exc)
+        self.context.close()
+
+    async def keys(self, *keys: str) -> None:
+        for key in keys:
+            await self.pilot.press(key)
+            await settle(self.pilot, 2)
+
+    async def type(self, text: str) -> None:
+        await self.pilot.press(*text)
+        await settle(self.pilot, 1)
+
+    async def fill(self, *values: str | None) -> None:
+        """Type into the form's fields in order (``None`` keeps a field), then save."""
+        for index, value in enumerate(values):
+            if value is not None:
+                await self.type(value)
+            if index < len(values) - 1:
+                await self.pilot.press("tab")
+        await self.keys("f2")
+
+    async def clear(self, count: int = 20) -> None:
+        for _ in range(count):
+            await self.pilot.press("backspace")
+
+
+def stage(ctx) -> Project:
+    with ctx.store.read() as session:
+        return session.exec(select(Project)).one()
+
+
+@pilot_test
+async def test_the_whole_lifecycle_by_keys(office, db_path):
+    # PRJ-1: a staff member files the proposal
+    async with Walk(db_path, "liu.fang") as me:
+        await me.keys("n")
+        assert isinstance(me.app.screen, FormModal)
+        await me.fill("智能客服升級 Smart CS", None, "熱線壓力大", "提升首次解決率", "解決率 +15%",
+                      None, None, "2027-05-31")  # fmt: skip
+        await me.clear()
+        assert not isinstance(me.app.screen, FormModal)
+        assert not me.app.screen.check_action("step", ("forward",))  # staff cannot approve
+    project = stage(office)
+    assert (project.code, project.stage, project.name) == (
+        "PRJ-0001",
+        "proposed",
+        "智能客服升級 Smart CS",
+    )
+
+    # an executive approves and appoints the PM
+    async with Walk(db_path, "lin.zhiyuan") as me:
+        await me.keys("a")
+        await me.fill("li.jianguo", "同意立項")
+    project = stage(office)
+    assert project.stage == "approved" and project.manager_id is not None
+
+    # PRJ-2: the PM plans and submits
+    async with Walk(db_path, "li.jianguo") as me:
+        await me.keys("a")
+        await me.fill("")
+        assert stage(office).stage == "planning"
+        await me.keys("enter")
+        assert isinstance(me.app.screen, ProjectDetailScreen)
+        await me.keys("n")
+        await me.fill("需求分析", "liu.fang", None, "2026-12-20", "0", "需求規格書", "需求單位簽核")
+        await me.keys("M")
+        await me.fill("需求確認", "2026-12-20")
+        await me.keys("a")
+        await me.fill("請審閱")
+    assert stage(office).stage == "plan-review"
+
+    # another manager confirms the plan: it becomes the baseline
+    async with Walk(db_path, "wang.xiaoming") as me:
+        await me.keys("enter", "c")
+        assert isinstance(me.app.screen, ConfirmModal)
+        await me.keys("y")
+    assert stage(office).baseline_no == 1
+
+    # PRJ-3/4: execute, a KPI turns red, a major issue is escalated, the work gets done
+    async with Walk(db_path, "li.jianguo") as me:
+        await me.keys("enter", "a")
+        await me.fill("")
+        assert stage(office).stage == "executing"
+        await me.keys("K")
+        await me.fill("首次解決率", None, None, "85", "80", "70")
+        await me.keys("r")
+        await me.fill("65")
+        with office.store.read() as session:
+            assert session.exec(select(ProjectKpi)).one().last_level == "red"
+        await me.keys("i")
+        await me.type("解決率下降")
+        await me.pilot.press("tab")
+        await me.clear(6)
+        await me.fill("major", None, "增加知識庫條目")
+        with office.store.read() as session:
+            issue = session.exec(select(ProjectIssue)).one()
+        assert (issue.status, issue.escalated_to) == ("escalated", "lin.zhiyuan")
+        await me.keys("g")
+        await me.clear(3)
+        await me.fill("100")
+        with office.store.read() as session:
+            assert session.exec(select(ProjectTask)).one().status == "done"
+        await me.keys("a")  # pre-acceptance
+        await me.fill("")
+        assert stage(office).stage == "pre-acceptance"
+        await me.keys("a")  # apply for acceptance
+        await me.fill("成果報告", "測試報告", "DOC-0001", "申請驗收")
+        assert stage(office).stage == "acceptance"
+
+    # PRJ-5: acceptance asks for rectification
+    async with Walk(db_path, "lin.zhiyuan") as me:
+        await me.keys("enter", "b")
+        await me.fill("補測試報告; liu.fang; 2026-12-05", "文件不齊")
+        assert stage(office).stage == "rectification"
+        assert not me.app.screen.check_action("pass_acceptance", ())
+    async with Walk(db_path, "liu.fang") as me:
+        await me.keys("enter", "x")
+        await me.fill("已補件")
+    with office.store.read() as session:
+        assert session.exec(select(RectificationItem)).one().status == "closed"
+    async with Walk(db_path, "li.jianguo") as me:
+        await me.keys("enter", "a")
+        await me.fill("")
+    assert stage(office).stage == "acceptance"
+
+    # accepted, then closed
+    async with Walk(db_path, "lin.zhiyuan") as me:
+        await me.keys("enter", "o")
+        await me.fill("驗收通過")
+        await me.keys("a")
+        await me.fill("結項")
+        assert me.app.screen.data.project.stage == "closed"
+    assert stage(office).stage == "closed"
+
+
+@pilot_test
+async def test_a_stale_save_shows_who_changed_it_and_offers_to_reload(office, db_path):
+    staff = resolve_actor(office.store, "liu.fang")
+    project = svc.propose(office.store, staff, {"name": "舊名稱", "objectives": "目標"})
+    async with Walk(db_path, "liu.fang") as me:
+        await me.keys("enter", "e")
+        assert isinstance(me.app.screen, FormModal)
+        # someone saves the project while the form is open
+        svc.update_project(office.store, staff, project.id, project.version, {"background": "他人"})
+        await me.clear()
+        await me.type("新名稱")
+        await me.keys("f2")
+        assert isinstance(me.app.screen, ConfirmModal)
+        assert "changed by liu.fang" in str(me.app.screen.question)
+        await me.keys("y")
+        assert isinstance(me.app.screen, ProjectDetailScreen)
+    saved = stage(office)
+    assert (saved.name, saved.background) == ("舊名稱", "他人")
+
+
+@pilot_test
+async def test_the_form_names_the_wrong_field_as_you_type(office, db_path):
+    async with Walk(db_path, "liu.fang") as me:
+        await me.keys("n")
+        error = me.app.screen.query_one("#error-name")
+        assert "needs a name" in str(error.render())
+        await me.type("X")
+        assert str(me.app.screen.query_one("#error-name").render()) == ""
+        await me.keys("f2")
+        assert isinstance(me.app.screen, FormModal)  # objectives still missing
+        assert "objectives" in str(me.app.screen.query_one("#error-objectives").render())
