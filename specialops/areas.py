@@ -9,6 +9,7 @@ from importlib import import_module
 
 AREA_MODULES: tuple[str, ...] = (
     "specialops.services.risks",
+    "specialops.services.risks_entities",
     "specialops.services.projects_area",
     "specialops.services.tickets_area",
 )

@@ -14,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from specialops import config
 from specialops.errors import DatabaseUnavailable
 from specialops.models import metadata
-from specialops.store.migrate import backup_path, current, head, upgrade_to
+from specialops.store.migrate import backup_path, current, head, include_name, upgrade_to
 from specialops.store.store import open_store
 
 
@@ -39,7 +39,8 @@ def _at_version_1(path: Path) -> None:
 def test_a_new_database_matches_the_models(ctx) -> None:
     with ctx.store.engine.connect() as conn:
         assert current(conn) == head()
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": include_name})
+        diff = compare_metadata(context, metadata)
     assert diff == []
 
 

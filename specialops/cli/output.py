@@ -28,7 +28,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     view = Table(*headers, box=None, pad_edge=False, header_style="bold")
     for row in rows:
         view.add_row(*("" if v is None else str(v) for v in row))
-    Console(soft_wrap=False).print(view)
+    # A pipe gets whole lines (no wrapping at 80 columns) so scripts can cut and grep them.
+    width = None if sys.stdout.isatty() else 10_000
+    Console(soft_wrap=False, width=width).print(view)
 
 
 def is_interactive() -> bool:

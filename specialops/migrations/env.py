@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from specialops.models import metadata
+from specialops.store.migrate import include_name
 
 connection = context.config.attributes.get("connection")
 
@@ -14,6 +15,7 @@ def _run(conn) -> None:
         target_metadata=metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

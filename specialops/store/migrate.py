@@ -23,6 +23,15 @@ from sqlalchemy import Connection, inspect
 from specialops.errors import DatabaseUnavailable
 from specialops.store.store import Store
 
+# Tables no model describes (full-text indexes made with raw SQL by a revision, and
+# their shadow tables): autogenerate and the schema check leave them alone.
+UNMODELLED_PREFIXES: tuple[str, ...] = ("tickets_fts",)
+
+
+def include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """Alembic's ``include_name`` hook: skip the unmodelled tables."""
+    return not (type_ == "table" and name is not None and name.startswith(UNMODELLED_PREFIXES))
+
 
 def _location() -> str:
     return str(files("specialops.migrations"))

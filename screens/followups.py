@@ -1,0 +1,133 @@
+"""Follow-ups due (回訪, CS-3): scheduled visits by date; Enter records the customer's
+satisfaction (1–5) and comments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Static
+
+from specialops.listing import PageSource
+from specialops.permissions import can
+from specialops.screens.base import AreaScreen
+from specialops.screens.ticket_detail import push_form
+from specialops.widgets.form import FormField, FormModal, integer_between
+from specialops.widgets.record_list import RecordList
+
+STATUS_CYCLE = ("scheduled", "done", "cancelled", None)
+
+
+class FollowUpsScreen(AreaScreen):
+    """The follow-up visits to make, the oldest first."""
+
+    AREA_TITLE = "Follow-ups 回訪"
+    AUTO_FOCUS = "#followups RecordRows"
+    BINDINGS = [
+        Binding("escape", "back", "Back 返回", id="followups.back"),
+        Binding("w", "cycle_status", "Status 狀態", id="followups.status"),
+        Binding("k", "customer", "Customer 客戶", id="followups.customer"),
+    ]
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.status: str | None = "scheduled"
+
+    def compose_body(self) -> ComposeResult:
+        from specialops.services.tickets_queue import followups_spec
+
+        self.source = PageSource(self.context.store, followups_spec(self.status))
+        yield Static("", id="followups-title", classes="area-title", markup=False)
+        yield RecordList(self.source, id="followups")
+
+    def on_mount(self) -> None:
+        self._describe(None)
+
+    def _describe(self, count: int | None) -> None:
+        from specialops.services.tickets_queue import FOLLOWUP_STATUS
+
+        label = FOLLOWUP_STATUS.get(self.status or "", "all 全部")
+        shown = "" if count is None else f"  {count} shown"
+        self.query_one("#followups-title", Static).update(
+            f"Follow-ups 回訪 [{label}]{shown}   Enter record result 記錄結果  w status  "
+            "k customer  Esc back"
+        )
+
+    @on(RecordList.Loaded, "#followups")
+    def _counted(self, event: RecordList.Loaded) -> None:
+        self._describe(event.count)
+
+    def refresh_data(self) -> None:
+        self.query_one(RecordList).rows.reload()
+
+    def action_cycle_status(self) -> None:
+        from specialops.services.tickets_queue import followups_spec
+
+        self.status = STATUS_CYCLE[(STATUS_CYCLE.index(self.status) + 1) % len(STATUS_CYCLE)]
+        record_list = self.query_one(RecordList)
+        self.source = PageSource(self.context.store, followups_spec(self.status))
+        record_list.source = record_list.rows.source = self.source
+        record_list.rows.reload()
+        self._describe(None)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_customer(self) -> None:
+        from specialops.screens.customers import CustomerScreen
+        from specialops.services import followups
+
+        row = self.query_one(RecordList).current
+        if row is None:
+            return
+        with self.context.store.read() as session:
+            from specialops.models.customers import Customer
+
+            found = followups.get_followup(session, row["code"])
+            customer = session.get(Customer, found.customer_id)
+        if customer is not None:
+            self.app.push_screen(CustomerScreen(self.context, customer.code))
+
+    @on(RecordList.Selected, "#followups")
+    def _record(self, event: RecordList.Selected) -> None:
+        from specialops.services import followups
+
+        if not can(self.context.actor, "ticket.work") or event.row["status"] != "scheduled":
+            return
+        store, actor = self.context.store, self.context.actor
+        followup_id = event.row.key
+        with store.read() as session:
+            from specialops.models.tickets import FollowUp
+
+            found = session.get(FollowUp, followup_id)
+            version = found.version if found else 0
+
+        def save(values: dict) -> Any:
+            return followups.record_result(
+                store,
+                actor,
+                followup_id,
+                version,
+                satisfaction=int(values["satisfaction"]),
+                comments=values["comments"],
+            )
+
+        push_form(
+            self.app,
+            FormModal(
+                f"Follow-up result 回訪結果 {event.row['code']} {event.row['customer']}",
+                [
+                    FormField(
+                        "satisfaction",
+                        "Satisfaction 滿意度 (1-5)",
+                        required=True,
+                        check=integer_between(1, 5),
+                    ),
+                    FormField("comments", "Comments 意見"),
+                ],
+                save,
+            ),
+            lambda result: self.refresh_data() if result is not None else None,
+        )

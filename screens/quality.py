@@ -1,0 +1,125 @@
+"""The quality review queue (CS-4): sampled tickets; Enter scores the checklist. A review
+below the standard opens a corrective action for the agent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Static
+
+from specialops.listing import PageSource
+from specialops.permissions import can
+from specialops.screens.base import AreaScreen
+from specialops.screens.ticket_detail import push_form
+from specialops.widgets.form import FormField, FormModal, integer_between
+from specialops.widgets.record_list import RecordList
+
+STATUS_CYCLE = ("queued", "reviewed", None)
+
+
+class QualityScreen(AreaScreen):
+    """Sampled tickets waiting for review, and the reviews done."""
+
+    AREA_TITLE = "Quality 質檢"
+    AUTO_FOCUS = "#reviews RecordRows"
+    BINDINGS = [
+        Binding("escape", "back", "Back 返回", id="quality.back"),
+        Binding("w", "cycle_status", "Status 狀態", id="quality.status"),
+        Binding("m", "sample", "Sample last week 抽樣", id="quality.sample"),
+    ]
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.status: str | None = "queued"
+
+    def compose_body(self) -> ComposeResult:
+        from specialops.services.tickets_queue import reviews_spec
+
+        self.source = PageSource(self.context.store, reviews_spec(self.status))
+        yield Static("", id="reviews-title", classes="area-title", markup=False)
+        yield RecordList(self.source, id="reviews")
+
+    def on_mount(self) -> None:
+        self._describe(None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "sample":
+            return can(self.context.actor, "ticket.review")
+        return True
+
+    def _describe(self, count: int | None) -> None:
+        from specialops.services.tickets_queue import REVIEW_STATUS
+
+        label = REVIEW_STATUS.get(self.status or "", "all 全部")
+        shown = "" if count is None else f"  {count} shown"
+        self.query_one("#reviews-title", Static).update(
+            f"Quality 質檢 [{label}]{shown}   Enter review 評分  w status  m sample  Esc back"
+        )
+
+    @on(RecordList.Loaded, "#reviews")
+    def _counted(self, event: RecordList.Loaded) -> None:
+        self._describe(event.count)
+
+    def refresh_data(self) -> None:
+        self.query_one(RecordList).rows.reload()
+
+    def action_cycle_status(self) -> None:
+        from specialops.services.tickets_queue import reviews_spec
+
+        self.status = STATUS_CYCLE[(STATUS_CYCLE.index(self.status) + 1) % len(STATUS_CYCLE)]
+        record_list = self.query_one(RecordList)
+        self.source = PageSource(self.context.store, reviews_spec(self.status))
+        record_list.source = record_list.rows.source = self.source
+        record_list.rows.reload()
+        self._describe(None)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_sample(self) -> None:
+        from specialops.services import quality
+
+        added = quality.sample_week(self.context.store, self.context.actor)
+        self.notify(f"{added} tickets sampled 已抽樣")
+        self.refresh_data()
+
+    @on(RecordList.Selected, "#reviews")
+    def _review(self, event: RecordList.Selected) -> None:
+        from specialops.models.tickets import QualityReview
+        from specialops.services import quality
+        from specialops.services import tickets_config as config
+
+        if not can(self.context.actor, "ticket.review") or event.row["status"] != "queued":
+            return
+        store, actor = self.context.store, self.context.actor
+        review_id = event.row.key
+        with store.read() as session:
+            found = session.get(QualityReview, review_id)
+            version = found.version if found else 0
+            items = config.checklist(session)
+
+        def save(values: dict) -> Any:
+            scores = {key: int(values[key]) for key, _ in items}
+            return quality.review(store, actor, review_id, version, scores, values["comments"])
+
+        def done(result: Any) -> None:
+            if result is None:
+                return
+            item, action = result
+            verdict = "pass 合格" if item.passed else f"below standard 不合格: {action.code} opened"
+            self.notify(f"{item.code} {item.score}% {verdict}")
+            self.refresh_data()
+
+        fields = [
+            FormField(key, f"{label} (1-5)", required=True, check=integer_between(1, 5))
+            for key, label in items
+        ]
+        fields.append(FormField("comments", "Comments 評語"))
+        push_form(
+            self.app,
+            FormModal(f"Review 質檢 {event.row['code']} {event.row['ticket']}", fields, save),
+            done,
+        )

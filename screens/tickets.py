@@ -1,0 +1,183 @@
+"""The ticket queue (CS-2): every ticket by its next deadline, time left coloured by urgency.
+
+Filters by key (scope, status, priority, channel), ``/`` searches code,
+subject and customer, Enter opens the ticket, and the ticket keys (assign,
+reply, note, status, escalate) work on the highlighted row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Static
+
+from specialops.screens import registry
+from specialops.screens.base import AreaScreen
+from specialops.screens.ticket_detail import ACTION_BINDINGS, TicketActions, TicketDetailScreen
+from specialops.widgets.record_list import RecordList
+
+STATUS_CYCLE = (None, "new", "assigned", "in_progress", "waiting", "resolved", "closed")
+PRIORITY_CYCLE = (None, "urgent", "high", "normal", "low")
+CHANNEL_CYCLE = (None, "hotline", "chat", "email", "walk_in", "campaign")
+
+
+def _next(cycle: tuple, current: Any) -> Any:
+    return cycle[(cycle.index(current) + 1) % len(cycle)] if current in cycle else cycle[0]
+
+
+class TicketQueueScreen(TicketActions, AreaScreen):
+    """The service desk's queue; managers watch its deadlines, agents live in it."""
+
+    AREA_TITLE = "Tickets 工單"
+    AUTO_FOCUS = "#tickets RecordRows"
+    BINDINGS = [
+        *ACTION_BINDINGS,
+        Binding("f", "scope", "Scope 範圍", id="tickets.scope"),
+        Binding("w", "cycle_status", "Status filter", show=False, id="tickets.filter_status"),
+        Binding("p", "cycle_priority", "Priority filter", show=False, id="tickets.priority"),
+        Binding("c", "cycle_channel", "Channel filter", show=False, id="tickets.channel"),
+        Binding("x", "clear", "Clear filters", show=False, id="tickets.clear"),
+        Binding("k", "customer", "Customer 客戶", show=False, id="tickets.customer"),
+        Binding("o", "followups", "Follow-ups 回訪", id="tickets.followups"),
+        Binding("q", "quality", "Quality 質檢", id="tickets.quality"),
+    ]
+
+    def __init__(self, context) -> None:
+        from specialops.services.tickets_queue import QueueFilter
+
+        super().__init__(context)
+        self.filter = QueueFilter()
+
+    def compose_body(self) -> ComposeResult:
+        from specialops.services.tickets_queue import queue_source
+
+        self.source = queue_source(self.context.store, self.context.actor, self.filter)
+        yield Static("", id="tickets-title", classes="area-title", markup=False)
+        yield RecordList(self.source, id="tickets")
+
+    def on_mount(self) -> None:
+        self._describe(None)
+        from specialops.permissions import can
+
+        if can(self.context.actor, "ticket.assign"):
+            self._escalate_breaches()
+
+    @work(thread=True, exclusive=True, group="ticket-escalation", exit_on_error=False)
+    def _escalate_breaches(self) -> None:
+        """Breaches nobody escalated yet go to their department heads now."""
+        from specialops.services import tickets
+
+        if tickets.escalate_breaches(self.context.store, self.context.actor):
+            self.app.call_from_thread(self.refresh_data)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.ticket_allowed(action)
+
+    # ---------------------------------------------------------------- filters
+
+    def _describe(self, count: int | None) -> None:
+        shown = "" if count is None else f"  {count} shown"
+        self.query_one("#tickets-title", Static).update(
+            f"Tickets 工單 [{self.filter.label()}]{shown}   f scope  w status  p priority  "
+            "c channel  / search  Enter open"
+        )
+
+    def _apply(self, **changes: Any) -> None:
+        from specialops.listing import PageSource
+        from specialops.services.tickets_queue import queue_spec
+
+        self.filter = self.filter.with_(**changes) if changes else type(self.filter)()
+        spec = queue_spec(self.context.store, self.context.actor, self.filter)
+        record_list = self.query_one(RecordList)
+        self.source = PageSource(self.context.store, spec)
+        record_list.source = self.source
+        record_list.rows.source = self.source
+        record_list.rows.reload()
+        self._describe(None)
+
+    def action_scope(self) -> None:
+        from specialops.services.tickets_queue import SCOPES
+
+        self._apply(scope=_next(SCOPES, self.filter.scope))
+
+    def action_cycle_status(self) -> None:
+        self._apply(status=_next(STATUS_CYCLE, self.filter.status))
+
+    def action_cycle_priority(self) -> None:
+        self._apply(priority=_next(PRIORITY_CYCLE, self.filter.priority))
+
+    def action_cycle_channel(self) -> None:
+        self._apply(channel=_next(CHANNEL_CYCLE, self.filter.channel))
+
+    def action_clear(self) -> None:
+        self._apply()
+
+    @on(RecordList.Loaded, "#tickets")
+    def _counted(self, event: RecordList.Loaded) -> None:
+        self._describe(event.count)
+
+    # ---------------------------------------------------------------- rows
+
+    def ticket_ref(self) -> tuple[int, int, str] | None:
+        row = self.query_one(RecordList).current
+        if row is None:
+            return None
+        from specialops.models.tickets import Ticket
+
+        with self.context.store.read() as session:
+            ticket = session.get(Ticket, row.key)
+            return (ticket.id, ticket.version, ticket.code) if ticket else None
+
+    def changed(self) -> None:
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        rows = self.query_one(RecordList).rows
+        cursor = rows.cursor
+        rows.reload()
+        rows.cursor = cursor
+
+    @on(RecordList.Selected, "#tickets")
+    def _open(self, event: RecordList.Selected) -> None:
+        self.app.push_screen(TicketDetailScreen(self.context, event.row["code"]))
+
+    def action_customer(self) -> None:
+        ref = self.ticket_ref()
+        if ref is not None:
+            detail = TicketDetailScreen(self.context, ref[2])
+            self.app.push_screen(detail)
+
+    def action_followups(self) -> None:
+        from specialops.screens.followups import FollowUpsScreen
+
+        self.app.push_screen(FollowUpsScreen(self.context))
+
+    def action_quality(self) -> None:
+        from specialops.screens.quality import QualityScreen
+
+        self.app.push_screen(QualityScreen(self.context))
+
+
+def _headline(store, actor) -> str | None:
+    from specialops.services import tickets
+
+    open_count, nearing, breached = tickets.counts(store, actor)
+    if not open_count and not breached:
+        return None
+    return f"{open_count} open, {nearing} nearing, {breached} overdue"
+
+
+TICKETS = registry.register(
+    registry.ScreenEntry(
+        key="tickets",
+        name="Tickets",
+        name_zh="工單",
+        factory=TicketQueueScreen,
+        permission="ticket.read",
+        order=35,
+        headline=_headline,
+    )
+)
