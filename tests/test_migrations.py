@@ -69,8 +69,12 @@ def test_two_processes_opening_an_old_database_at_once_both_succeed(db_path: Pat
         "from specialops.store.store import open_store; import sys;"
         f"open_store('sqlite:///{db_path}').dispose()"
     )
-    procs = [subprocess.Popen([sys.executable, "-c", script]) for _ in range(3)]
-    assert [p.wait(timeout=60) for p in procs] == [0, 0, 0]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    outcomes = [(p.wait(timeout=120), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
+    assert [code for code, _ in outcomes] == [0, 0, 0], outcomes
     conn = sqlite3.connect(db_path)
     assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(head(),)]
     assert conn.execute("SELECT count(*) FROM users").fetchone() == (1,)

@@ -17,7 +17,8 @@ def backup_to(store: Store, target: Path) -> Path:
     target = target.expanduser().resolve()
     if target == store.path:
         raise UsageError("the backup file must not be the database itself")
-    tmp = target.with_name(target.name + ".part")
+    # A name of our own: two people opening an old database at once both back it up.
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.part")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp.unlink(missing_ok=True)
