@@ -32,11 +32,13 @@ SUMMARY_KEYS = {
 @pytest.fixture
 def db(db_path: Path) -> Path:
     """A new database without customers, with a staff member and an auditor."""
-    done = run_cli("init", db=db_path)
-    assert done.returncode == 0, done.stderr
+    from specialops.context import open_context
+    from specialops.services.users import add_user
+
+    context = open_context(str(db_path), create=True)  # the CLI's own init is tested elsewhere
     for login, role in (("liu.fang", "staff"), ("sun.li", "auditor")):
-        added = run_cli("users", "add", login, "--name", login, "--role", role, db=db_path)
-        assert added.returncode == 0, added.stderr
+        add_user(context.store, context.actor, login, login, role)
+    context.close()
     return db_path
 
 

@@ -7,8 +7,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from specialops.audit import jsonable
-
 
 def say(message: str) -> None:
     """A message for the person (stderr, so stdout stays data)."""
@@ -16,6 +14,8 @@ def say(message: str) -> None:
 
 
 def emit_json(data: Any) -> None:
+    from specialops.audit import jsonable  # loads the models: keep --help fast
+
     json.dump(data, sys.stdout, ensure_ascii=False, default=jsonable)
     sys.stdout.write("\n")
 
