@@ -23,7 +23,7 @@ from specialops import clock
 from specialops.permissions import can
 from specialops.screens.base import AppHeader
 from specialops.screens.modals import ConfirmModal
-from specialops.screens.project_forms import RELOAD, ChoiceModal, FormField, FormModal
+from specialops.widgets.form import RELOAD, ChoiceModal, FormField, FormModal
 from specialops.widgets.messages import forward_failure
 from specialops.widgets.record_list import RecordList
 from specialops.widgets.timeline import Bar, Timeline

@@ -21,7 +21,7 @@ from specialops.models import (
 from specialops.screens import registry
 from specialops.screens.modals import ConfirmModal
 from specialops.screens.project_detail import ProjectDetailScreen
-from specialops.screens.project_forms import FormModal
+from specialops.widgets.form import FormModal
 from specialops.services import projects as svc
 from specialops.services.users import add_user, resolve_actor
 

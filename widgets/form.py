@@ -1,16 +1,20 @@
-"""A form in a modal: fields validated as you type, errors beside the field.
+"""Forms in modals: validated as you type, the error beside the field.
 
-The form's ``save`` callable runs in a thread worker with the values; a
-:class:`~specialops.errors.ValidationError` naming a field is shown beside
-that field and the form stays open; a stale-record error says who changed
-the record and offers to reload. On success the modal closes with
-``save``'s result.
+:class:`FormModal` shows labelled inputs (a line, several lines, or a
+choice), runs each field's ``check`` and the form's own ``check`` on every
+change, and on save calls ``save`` in a thread worker with the values. A
+:class:`~specialops.errors.ValidationError` naming a field is shown under
+it and the form stays open; a stale save says who changed the record and
+offers to reload (the modal then closes with :data:`RELOAD`). On success
+the modal closes with ``save``'s result. :class:`ChoiceModal` picks one of
+a few labelled choices.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from textual import on, work
@@ -18,25 +22,35 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets.option_list import Option
 
 from specialops.errors import SpecialopsError, StaleRecordError, ValidationError
+from specialops.screens.modals import ConfirmModal, one_line
 
-Check = Callable[[str], str | None]
+RELOAD = "reload"
+
+FieldCheck = Callable[[str], str | None]
+FormCheck = Callable[[dict[str, str]], Mapping[str, str]]
+Save = Callable[[dict[str, str]], Any]
 
 
 @dataclass(frozen=True)
 class FormField:
-    """One field: ``check`` returns a reason when the text is not acceptable."""
+    """One field: a line of text, several lines (``lines``) or one of ``choices``.
+
+    ``check`` returns a reason when the text is not acceptable; ``choices``
+    are ``(label shown, value)`` pairs.
+    """
 
     name: str
     label: str
     value: str = ""
     required: bool = False
-    choices: Sequence[tuple[str, str]] = ()  # (label shown, value)
-    check: Check | None = None
+    choices: Sequence[tuple[str, str]] = ()
+    check: FieldCheck | None = None
     placeholder: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    lines: bool = False
 
     def problem(self, text: str) -> str | None:
         if not text.strip():
@@ -44,7 +58,7 @@ class FormField:
         return self.check(text) if self.check else None
 
 
-def integer_between(low: int, high: int) -> Check:
+def integer_between(low: int, high: int) -> FieldCheck:
     def check(text: str) -> str | None:
         try:
             value = int(text.strip())
@@ -55,7 +69,7 @@ def integer_between(low: int, high: int) -> Check:
     return check
 
 
-def number() -> Check:
+def number() -> FieldCheck:
     def check(text: str) -> str | None:
         try:
             float(text.strip().replace(",", ""))
@@ -66,9 +80,7 @@ def number() -> Check:
     return check
 
 
-def iso_date() -> Check:
-    from datetime import date
-
+def iso_date() -> FieldCheck:
     def check(text: str) -> str | None:
         try:
             date.fromisoformat(text.strip().replace("/", "-"))
@@ -80,7 +92,7 @@ def iso_date() -> Check:
 
 
 class FormModal(ModalScreen[Any]):
-    """Edit a few fields; Enter on the last field or the Save button saves."""
+    """A form: F2 (or Ctrl+S, or Enter in the last line field) saves, Escape cancels."""
 
     DEFAULT_CSS = """
     FormModal { align: center middle; }
@@ -90,81 +102,100 @@ class FormModal(ModalScreen[Any]):
     }
     FormModal #form-title { text-style: bold; color: $accent; }
     FormModal VerticalScroll { height: auto; max-height: 18; }
-    FormModal .form-label { margin-top: 1; }
+    FormModal .form-label { margin-top: 0; color: $text-muted; }
+    FormModal Input { height: 1; border: none; padding: 0 1; background: $boost; }
+    FormModal Input:focus { background: $primary 30%; }
+    FormModal TextArea { height: 4; border: none; background: $boost; }
     FormModal .form-error { color: $error; height: auto; }
-    FormModal Input, FormModal Select { width: 100%; }
     FormModal #form-message { color: $error; height: auto; }
-    FormModal Horizontal { height: auto; align-horizontal: right; }
+    FormModal Horizontal { height: 1; margin-top: 1; align-horizontal: right; }
+    FormModal Button { height: 1; min-width: 10; border: none; margin-left: 2; }
     """
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="form.cancel"),
-        Binding("f2", "save", "Save", id="form.save"),
+        Binding("escape", "cancel", "Cancel 取消", id="form.cancel"),
+        Binding("f2,ctrl+s", "save", "Save 儲存 (F2)", id="form.save"),
     ]
 
-    def __init__(self, title: str, fields: Sequence[FormField], save: Callable[[dict], Any]):
+    def __init__(
+        self,
+        title: str,
+        fields: Sequence[FormField],
+        save: Save,
+        check: FormCheck | None = None,
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.fields = list(fields)
         self.save = save
-        self._saving = False
+        self.check = check
+        self.saving = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, id="form-title")
+            yield Label(self.title_text, id="form-title", markup=False)
             with VerticalScroll():
-                for spec in self.fields:
-                    yield Label(spec.label + (" *" if spec.required else ""), classes="form-label")
-                    if spec.choices:
+                for f in self.fields:
+                    label = f.label + (" *" if f.required else "")
+                    yield Label(label, classes="form-label", markup=False)
+                    if f.choices:
                         yield Select(
-                            [(label, value) for label, value in spec.choices],
-                            value=spec.value if spec.value else Select.NULL,
-                            id=f"field-{spec.name}",
-                            allow_blank=not spec.required,
+                            list(f.choices),
+                            value=f.value if f.value else Select.NULL,
+                            id=f"field-{f.name}",
+                            allow_blank=not f.required,
+                            compact=True,
                         )
+                    elif f.lines:
+                        yield TextArea(f.value, id=f"field-{f.name}", soft_wrap=True)
                     else:
-                        yield Input(
-                            spec.value, placeholder=spec.placeholder, id=f"field-{spec.name}"
-                        )
-                    yield Static("", id=f"error-{spec.name}", classes="form-error", markup=False)
+                        yield Input(f.value, placeholder=f.placeholder, id=f"field-{f.name}")
+                    yield Static("", id=f"error-{f.name}", classes="form-error", markup=False)
             yield Static("", id="form-message", markup=False)
             with Horizontal():
-                yield Button("Save 儲存 (F2)", variant="primary", id="form-save")
-                yield Button("Cancel 取消 (Esc)", id="form-cancel")
+                yield Button("Save 儲存 F2", id="form-save", variant="primary")
+                yield Button("Cancel 取消 Esc", id="form-cancel")
+
+    def on_mount(self) -> None:
+        if self.fields:
+            self.query_one(f"#field-{self.fields[0].name}").focus()
 
     def values(self) -> dict[str, str]:
-        result: dict[str, str] = {}
-        for spec in self.fields:
-            widget = self.query_one(f"#field-{spec.name}")
+        found: dict[str, str] = {}
+        for f in self.fields:
+            widget = self.query_one(f"#field-{f.name}")
             if isinstance(widget, Select):
-                value = widget.value
-                result[spec.name] = "" if value is Select.NULL else str(value)
+                found[f.name] = "" if widget.value is Select.NULL else str(widget.value)
+            elif isinstance(widget, TextArea):
+                found[f.name] = widget.text
             else:
-                result[spec.name] = widget.value  # type: ignore[attr-defined]
-        return result
+                found[f.name] = widget.value  # type: ignore[attr-defined]
+        return found
 
-    def _show(self, name: str, problem: str | None) -> None:
-        self.query_one(f"#error-{name}", Static).update(problem or "")
-
-    def _check_all(self) -> bool:
+    def problems(self) -> dict[str, str]:
+        """Every field's problem with what is typed now."""
         values = self.values()
-        ok = True
-        for spec in self.fields:
-            problem = spec.problem(values[spec.name])
-            self._show(spec.name, problem)
-            ok = ok and problem is None
-        return ok
+        found = {f.name: p for f in self.fields if (p := f.problem(values[f.name]))}
+        if self.check:
+            for name, problem in self.check(values).items():
+                found.setdefault(name, problem)
+        return found
+
+    def _show(self, problems: Mapping[str, str], message: str = "") -> None:
+        for f in self.fields:
+            self.query_one(f"#error-{f.name}", Static).update(problems.get(f.name, ""))
+        self.query_one("#form-message", Static).update(message)
 
     @on(Input.Changed)
-    def _typed(self, event: Input.Changed) -> None:
-        name = (event.input.id or "").removeprefix("field-")
-        spec = next((f for f in self.fields if f.name == name), None)
-        if spec is not None:
-            self._show(name, spec.problem(event.value))
+    @on(TextArea.Changed)
+    @on(Select.Changed)
+    def _changed(self) -> None:
+        self._show(self.problems())
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
-        inputs = list(self.query(Input))
-        if event.input is inputs[-1]:
+        event.stop()
+        singles = [f for f in self.fields if not f.lines and not f.choices]
+        if singles and event.input.id == f"field-{singles[-1].name}":
             self.action_save()
         else:
             self.focus_next()
@@ -181,33 +212,77 @@ class FormModal(ModalScreen[Any]):
         self.dismiss(None)
 
     def action_save(self) -> None:
-        if self._saving or not self._check_all():
+        if self.saving:
             return
-        self._saving = True
+        problems = self.problems()
+        if problems:
+            self._show(problems, "Fix the marked fields. 請修正欄位。")
+            return
+        self.saving = True
         self.query_one("#form-message", Static).update("saving 儲存中")
-        self._run_save(self.values())
+        self._run(self.values())
 
     @work(thread=True, exclusive=True, group="form", exit_on_error=False)
-    def _run_save(self, values: dict[str, str]) -> None:
+    def _run(self, values: dict[str, str]) -> None:
         try:
             result = self.save(values)
-        except ValidationError as error:
-            self.app.call_from_thread(self._failed, str(error), error.field)
-            return
-        except StaleRecordError as error:
-            self.app.call_from_thread(self._failed, f"{error} (Esc, then reload)", None)
-            return
         except SpecialopsError as error:
-            self.app.call_from_thread(self._failed, str(error), None)
+            self.app.call_from_thread(self._failed, error)
             return
         self.app.call_from_thread(self.dismiss, result)
 
-    def _failed(self, message: str, field_name: str | None) -> None:
-        self._saving = False
-        names = {f.name for f in self.fields}
-        if field_name in names:
-            self._show(field_name, message)
-            self.query_one("#form-message", Static).update("")
-            self.query_one(f"#field-{field_name}").focus()
+    def _failed(self, error: SpecialopsError) -> None:
+        self.saving = False
+        if isinstance(error, StaleRecordError):
+
+            def answered(reload: bool | None) -> None:
+                if reload:
+                    self.dismiss(RELOAD)
+
+            self._show({}, one_line(error))
+            self.app.push_screen(
+                ConfirmModal(f"{error}\n\nReload it now? 重新載入？", yes="Reload 重新載入 (y)"),
+                answered,
+            )
+            return
+        field = error.field if isinstance(error, ValidationError) else None
+        if field in {f.name for f in self.fields}:
+            self._show({field: one_line(error)})
+            self.query_one(f"#field-{field}").focus()
         else:
-            self.query_one("#form-message", Static).update(message)
+            self._show({}, one_line(error))
+
+
+class ChoiceModal(ModalScreen[str | None]):
+    """Pick one of a few labelled choices; Enter picks, Escape cancels."""
+
+    DEFAULT_CSS = """
+    ChoiceModal { align: center middle; }
+    ChoiceModal > Vertical {
+        width: 60; max-width: 100%; height: auto;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    ChoiceModal #choice-title { text-style: bold; }
+    ChoiceModal OptionList { height: auto; max-height: 14; border: none; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel 取消", id="choice.cancel")]
+
+    def __init__(self, title: str, choices: Sequence[tuple[str, str]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = list(choices)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, id="choice-title", markup=False)
+            yield OptionList(*(Option(label, id=key) for key, label in self.choices))
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
