@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from specialops import entities
 from specialops.entities import Choice, EntitySpec, FieldSpec
 from specialops.errors import UsageError
-from specialops.io.convert import CellError, exporter, importer
+from specialops.io.convert import CellError, column_importer, exporter, importer
+from specialops.io.formats import neutralise, unneutralise
 from specialops.permissions import ROLES
 
 FIXED_FIELDS = {
@@ -165,3 +169,63 @@ def test_mask_keeps_a_recognisable_tail() -> None:
     assert entities.mask("wang@example.com") == "w***@example.com"
     assert entities.mask("台北市信義路一段1號") == "******一段1號"
     assert entities.mask(None) is None
+
+
+@pytest.mark.parametrize(
+    ("spec", "value"),
+    [
+        (FieldSpec("i", "int"), -12),
+        (FieldSpec("p", "percent"), -5),
+        (FieldSpec("d", "decimal"), Decimal("-3.5")),
+        (FieldSpec("m", "money"), -1250),
+    ],
+)
+def test_negative_numbers_survive_the_neutralising_of_spreadsheet_exports(
+    spec: FieldSpec, value: object
+) -> None:
+    written = neutralise(exporter(spec)(value) or "")
+    assert written.startswith("'-")
+    assert importer(spec, unneutralise=unneutralise)(written) == value
+    with pytest.raises(CellError):
+        importer(spec, unneutralise=unneutralise)("'12")  # a quote a person typed stays wrong
+
+
+BLOCK_SPECS = [
+    FieldSpec("name", required=True, max_length=6),
+    FieldSpec("notes"),
+    FieldSpec("email", "email", max_length=20),
+    FieldSpec("type", "choice", choices=(Choice("company", "公司", "公司"),)),
+    FieldSpec("kind", "choice", required=True, choices=(Choice("a", "甲", "甲"),)),
+    FieldSpec("dept", "ref", ref="departments"),
+    FieldSpec("active", "bool"),
+    FieldSpec("n", "int", min=-5, max=500),
+    FieldSpec("m", "money"),
+    FieldSpec("day", "date"),
+]
+TRICKY_CELLS = [
+    None, "", " ", "a", " b ", "'=1", "''+2", "'x", "a\r\nb", "x@y.z", "bad@", "Company",
+    "公司", "甲", "A", "CS", "cs", "yes", "否", "12", "-3", "'-3", "1,000.50", "2026/11/28",
+    "王小明王小明王", "=SUM(A1)", "\t7",
+]  # fmt: skip
+CELLS = st.sampled_from(TRICKY_CELLS) | st.text(max_size=8)
+
+
+@pytest.mark.parametrize("spec", BLOCK_SPECS, ids=lambda spec: spec.name)
+@settings(max_examples=200, deadline=None)
+@given(cells=st.lists(CELLS, max_size=6), undo=st.booleans())
+def test_a_block_converts_exactly_as_each_cell_does(
+    spec: FieldSpec, cells: list[str | None], undo: bool
+) -> None:
+    refs = {"CS": 1, "HR": 2}
+    options = {"refs": refs, "unneutralise": unneutralise if undo else None, "default": "dflt"}
+    one = importer(spec, **options)
+    expected_values: list[object] = []
+    expected_errors: dict[int, str] = {}
+    for index, cell in enumerate(cells):
+        try:
+            expected_values.append(one(cell))
+        except CellError as error:
+            expected_errors[index] = str(error)
+            expected_values.append(None)
+    values, errors = column_importer(spec, **options)(cells)
+    assert (values, errors) == (expected_values, expected_errors)

@@ -381,3 +381,25 @@ def test_migration_0003_upgrades_a_database_at_0002(tmp_path) -> None:
         assert indexes["ix_customers_name_id"]["column_names"] == ["name", "id"]
     finally:
         store.dispose()
+
+
+def test_audit_entries_of_text_with_quotes_and_control_characters_verify(ctx, tmp_path) -> None:
+    nasty = ['A"\\\x01\x1f\u2028中', "x\x00y\x7f", "\n\t\b\f\r 😀 𠀀 '=1"]
+    source = tmp_path / "c.jsonl"
+    source.write_text(
+        "\n".join(
+            json.dumps({"code": f"K{i}{text}", "name": text, "notes": text}, ensure_ascii=False)
+            for i, text in enumerate(nasty)
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    summary = import_file(ctx.store, ctx.actor, "customers", source)
+    assert summary.ok and summary.inserted == 3, summary.errors
+    inserted = [e for e in entries(ctx, batch=summary.batch) if e.action == "insert"]
+    stored = [text.replace("\r", "\n") for text in nasty]  # one line-end form
+    notes = [text.strip() for text in stored]
+    assert [e.code for e in inserted] == [f"K{i}{t}" for i, t in enumerate(stored)]
+    assert [json.loads(e.after)["notes"] for e in inserted] == notes
+    assert all(e.after == audit.dump(json.loads(e.after)) for e in inserted)
+    verify(ctx)

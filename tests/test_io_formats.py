@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import io
 import json
 import zipfile
@@ -11,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from specialops.errors import UsageError, ValidationError
@@ -770,3 +771,79 @@ def test_timedelta_is_not_written_silently(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="timedelta"):
         writer.write({"a": timedelta(days=1)})
     writer.close()
+
+
+# --- rows as value lists (what bulk import and export use) ---------------------------------
+
+PLAIN_VALUES = st.one_of(
+    st.none(),
+    st.integers(min_value=-(10**6), max_value=10**6),
+    st.sampled_from(["", "a", "-1", "=1+2", "'=x", "''@y", "\tz", "\rw", "a,b", '"q"', "中\x00文"]),
+    st.text(max_size=6),
+    st.booleans(),
+    st.sampled_from([1.5, -0.25, Decimal("-12.50"), date(2026, 11, 28)]),
+)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@settings(max_examples=40, deadline=None)
+@given(rows=st.lists(st.lists(PLAIN_VALUES, min_size=3, max_size=3), max_size=30))
+def test_write_rows_writes_what_write_writes(fmt: str, rows: list[list[object]]) -> None:
+    columns = ["a", "b", "c"]
+    written = []
+    for bulk in (False, True):
+        target = io.BytesIO()
+        writer = open_writer(target, fmt, columns)
+        try:
+            if bulk:
+                writer.write_rows(tuple(row) for row in rows)
+            else:
+                for row in rows:
+                    writer.write(dict(zip(columns, row, strict=True)))
+        except ValidationError:
+            written.append("refused")  # XLSX refuses control characters either way
+            with contextlib.suppress(Exception):
+                writer.close()
+            continue
+        writer.close()
+        written.append(target.getvalue() if fmt != "xlsx" else read_xlsx_values(target))
+    assert written[0] == written[1]
+
+
+def read_xlsx_values(target: io.BytesIO) -> list[tuple[object, ...]]:
+    from openpyxl import load_workbook
+
+    target.seek(0)
+    return list(load_workbook(target, read_only=True).worksheets[0].iter_rows(values_only=True))
+
+
+def test_csv_write_rows_neutralises_and_checks_width(tmp_path: Path) -> None:
+    path = tmp_path / "o.csv"
+    writer = open_writer(path, "csv", ["t", "n"])
+    writer.write_rows([("=1+2", -3), ("ok", 4), (None, None)])
+    with pytest.raises(ValueError, match="3 values for 2 columns"):
+        writer.write_rows([("a", 1, 2)])
+    writer.close()
+    lines = path.read_bytes().decode("utf-8-sig").split("\r\n")
+    assert lines[1:4] == ["'=1+2,-3", "ok,4", ","]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "data"),
+    [
+        ("csv", b'a,b\n1,2\n\n3\n"x",4,5\n,,\n \t, \n6,7,\n8,\x00\n'),
+        ("jsonl", b'{"a": "1", "b": 2}\n{"b": null}\n[1]\nnot json\n{"c": 3}\n'),
+        ("json", b'[{"a": "1", "b": 2}, {"b": null, "a": "x"}, 5, {"c": 3}]'),
+    ],
+)
+def test_cells_are_the_rows_in_column_order(tmp_path: Path, fmt: str, data: bytes) -> None:
+    path = write_file(tmp_path / f"in.{fmt}", data)
+    expected = [
+        (row.line, [row.values.get(c) for c in reader.columns], row.problem)
+        for reader in [open_reader(path, fmt)]
+        for row in reader
+    ]
+    reader = open_reader(path, fmt)
+    assert list(reader.cells()) == expected
+    with pytest.raises(RuntimeError, match="only once"):
+        list(reader.cells())

@@ -2,26 +2,35 @@
 
 An import runs in four steps on one connection:
 
-1. *stage*: read the file as a stream, convert every cell with the field's
-   compiled converter and write good rows to a TEMP table. Temporary tables
-   live in SQLite's temp database, so staging never takes the shared
-   database's write lock and memory stays flat for any file size.
+1. *stage*: read the file as a stream and convert it a block of rows at a
+   time, column by column, with the field's compiled converter (a few checks
+   in C prove a block needs nothing beyond the common case; otherwise it is
+   converted cell by cell), and write the good rows to a TEMP table.
+   Temporary tables live in SQLite's temp database, so staging never takes
+   the shared database's write lock and memory stays flat for any file size.
 2. *match*: find duplicate keys in the file and the records that already
    exist (one join against the table), deciding insert / update /
    unchanged per row; every problem is collected with its line and column.
 3. *plan*: from a snapshot (last audit hash, code counter, highest id) give
-   new rows their ids and codes and build the audit entries, hash chain
-   included, in another TEMP table.
+   new rows their ids and codes and compute the audit hash chain: SQLite
+   builds each record's JSON, Python only hashes (the chain is sequential),
+   and the hashes go to another TEMP table.
 4. *publish*: one ``BEGIN IMMEDIATE`` transaction checks the snapshot still
-   holds and copies the staged rows and audit entries with ``INSERT …
-   SELECT`` / ``UPDATE … FROM``. If someone wrote in between, it rolls back
-   and re-runs steps 2–3 (outside the lock) before trying again.
+   holds and copies the staged rows, and the audit entries built again from
+   them with their planned hashes, with ``INSERT … SELECT`` / ``UPDATE …
+   FROM``. If someone wrote in between, it rolls back and re-runs steps 2–3
+   (outside the lock) before trying again.
 
 So the write lock is held only for the checks and the copy. Measured by
-``benchmarks/import_bench.py`` (2 shared cores): 100,000 customers hold it
-0.65–1.0 s on a quiet machine (2–3.5 s while other jobs load both cores);
-1,000,000 rows hold it 18–24 s, so imports that large are for quiet hours
-or should be split. This path needs SQLite (3.33+ for ``UPDATE … FROM``).
+``benchmarks/import_bench.py`` on 2 cores shared with other jobs (load
+average 2–3): 100,000 customers hold it 0.9–1.45 s; 1,000,000 rows held it
+about 20 s (load average 5), so imports that large are for quiet hours or
+should be split. This path needs SQLite (3.33+ for ``UPDATE … FROM``).
+
+An export reads plain tuples from the driver a block at a time, converts
+only the columns whose text is not the stored value, and hands the blocks
+to the writer, which writes a block straight through the csv module when no
+cell could start a formula.
 """
 
 from __future__ import annotations
@@ -49,7 +58,7 @@ from specialops import audit, clock, entities
 from specialops.entities import EntitySpec, FieldSpec
 from specialops.errors import DatabaseUnavailable, PermissionDenied, UsageError
 from specialops.identity import Actor
-from specialops.io.convert import CellError, exporter, importer
+from specialops.io.convert import CellError, ColumnImporter, column_importer, exporter, importer
 from specialops.models.core import AuditEntry
 from specialops.permissions import can, require
 from specialops.store import codes
@@ -199,13 +208,14 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _hasher(
+def _template(
     at: Any, username: str, real: str, entity: str, comment: str | None, batch: str | None
-) -> Callable[[str, str, Any, Any, Any, Any], str]:
-    """:func:`audit.entry_hash` for entries that share everything but action, record and data.
+) -> tuple[str, str, str]:
+    """The fixed pieces of the hashed text of entries sharing everything but action and data.
 
-    The hashed text is built from a template (its keys in sorted order, as
-    ``json.dumps(sort_keys=True)`` writes them) instead of a dict per entry.
+    The hashed text is :func:`audit.entry_hash`'s ``json.dumps(sort_keys=True)``
+    of the entry: ``{"action": …, "after": …`` + middle + ``before, "code": …``
+    + rest + ``record_id`` + end.
     """
     moment = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
     middle = f', "at": {_json(moment)}, "batch": {_json(batch)}, "before": '
@@ -214,6 +224,18 @@ def _hasher(
         f'"real_username": {_json(real)}, "record_id": '
     )
     end = f', "username": {_json(username)}}}'
+    return middle, rest, end
+
+
+def _hasher(
+    at: Any, username: str, real: str, entity: str, comment: str | None, batch: str | None
+) -> Callable[[str, str, Any, Any, Any, Any], str]:
+    """:func:`audit.entry_hash` for entries that share everything but action, record and data.
+
+    The hashed text is built from a template (its keys in sorted order, as
+    ``json.dumps(sort_keys=True)`` writes them) instead of a dict per entry.
+    """
+    middle, rest, end = _template(at, username, real, entity, comment, batch)
     sha = hashlib.sha256
     quote = encode_basestring
 
@@ -228,6 +250,23 @@ def _hasher(
         return sha(text.encode("utf-8")).hexdigest()
 
     return digest
+
+
+def _insert_text(
+    at: Any, username: str, real: str, entity: str, comment: str | None, batch: str | None
+) -> bytes:
+    """The hashed text of an ``insert`` entry as a bytes format.
+
+    Its arguments are the previous hash, the record's JSON with ``\\`` and ``"``
+    escaped, the quoted code (``json_quote``) and the record id, all as SQLite
+    gives them in UTF-8. That escaping of the JSON is
+    :func:`json.encoder.encode_basestring`'s, since the JSON that
+    ``json_object`` writes holds no raw control character.
+    """
+    middle, rest, end = _template(at, username, real, entity, comment, batch)
+    pieces = ('{"action": "insert", "after": "', f'"{middle}null, "code": ', rest, end)
+    head, after, code, tail = (p.encode("utf-8").replace(b"%", b"%%") for p in pieces)
+    return b"%s" + head + b"%s" + after + b"%s" + code + b"%d" + tail
 
 
 def _model_default(model: type, column: str) -> Any:
@@ -287,7 +326,7 @@ class _Import:
             if column.name not in covered and not column.nullable and default is not None:
                 processor = _bind(column, dialect)
                 self.defaults[column.name] = processor(default) if processor else default
-        self.converters: list[tuple[str, Callable[[Any], Any]]] = []
+        self.converters: list[tuple[str, ColumnImporter]] = []
         bind = self.derive is None
         for f in self.fields:
             self.converters.append((f.name, self._compile(f, dialect, unneutralise, bind)))
@@ -308,7 +347,7 @@ class _Import:
         dialect: Any,
         unneutralise: Callable[[str], str] | None,
         bind: bool = True,
-    ) -> Callable[[Any], Any]:
+    ) -> ColumnImporter:
         column = self.table.c[f.column]
         default = None if column.nullable else _model_default(self.model, f.column)
         required = f.required or (f.name == self.spec.key and not self.spec.allocates_codes)
@@ -316,15 +355,17 @@ class _Import:
             # A reference within the same entity may point to a row of this file:
             # it is staged as text and resolved once ids are known.
             key_spec = self.spec.key_field
-            return importer(key_spec, unneutralise=unneutralise, required=f.required)
+            return column_importer(key_spec, unneutralise=unneutralise, required=f.required)
         refs = load_refs(self.store, f) if f.kind == "ref" else None
-        convert = importer(
-            f, refs=refs, unneutralise=unneutralise, required=required, default=default
+        processor = _bind(column, dialect) if bind else None
+        return column_importer(
+            f,
+            refs=refs,
+            unneutralise=unneutralise,
+            required=required,
+            default=default,
+            then=processor,
         )
-        processor = _bind(column, dialect)
-        if processor is None or not bind:
-            return convert
-        return lambda raw: processor(convert(raw))
 
     # -- problems -----------------------------------------------------------
 
@@ -354,9 +395,10 @@ class _Import:
         extra = "".join(f", s_{f.column} TEXT" for f in self.self_refs)
         cols = "".join(f", {_quote(c)}" for c in self.stage_cols)
         self._sql(
-            "CREATE TEMP TABLE imp_rows (line INTEGER PRIMARY KEY, op TEXT, alloc INTEGER "
-            "DEFAULT 0, target_id INTEGER, seen_version INTEGER, new_id INTEGER, before TEXT, "
-            f"changed TEXT{extra}{cols})"
+            "CREATE TEMP TABLE imp_rows (line INTEGER PRIMARY KEY, staged INTEGER, "
+            "op TEXT DEFAULT 'insert', alloc INTEGER DEFAULT 0, target_id INTEGER, "
+            "seen_version INTEGER, new_id INTEGER, before TEXT, changed TEXT, after TEXT"
+            f"{extra}{cols})"
         )
         self._sql(f"CREATE INDEX temp.imp_rows_key ON imp_rows ({_quote('f_' + self.key_col)})")
         self._sql(
@@ -373,8 +415,19 @@ class _Import:
 
     # -- 1. stage ------------------------------------------------------------
 
-    def stage(self, rows: Iterable[Any], progress: Progress | None) -> None:
-        names = ["line"]
+    def stage(
+        self,
+        rows: Iterable[tuple[int, list[Any], str | None]],
+        header: list[str],
+        progress: Progress | None,
+    ) -> None:
+        """Convert the rows (``Reader.cells()`` of a file with ``header``) block by block.
+
+        Staged rows are numbered 1, 2, … in file order (``staged``): while every
+        one of them is an insert, that number gives each its id.
+        """
+        self.staged = 0
+        names = ["staged", "line"]
         self_ref_at: list[int] = []
         for index, f in enumerate(self.fields):
             if f in self.self_refs:
@@ -387,43 +440,77 @@ class _Import:
             f"INSERT INTO imp_rows ({', '.join(_quote(n) for n in names)}) "
             f"VALUES ({', '.join('?' * len(names))})"
         )
-        converters = self.converters
-        problem = self.problem
-        buffer: list[list[Any]] = []
+        where = {name: index for index, name in enumerate(header)}
+        plan = [(name, convert, where.get(name)) for name, convert in self.converters]
+        lines: list[int] = []
+        block: list[list[Any]] = []
+        # Problems of the block, reported in file order once it is converted.
+        found: list[tuple[int, int, str | None, str]] = []
         count = 0
-        for row in rows:
+        for line, cells, problem in rows:
             count += 1
-            if row.problem:
-                problem(row.line, None, row.problem)
+            if problem:
+                found.append((line, -1, None, problem))
                 continue
-            values = row.values
-            out: list[Any] = [row.line]
-            failed = False
-            for name, convert in converters:
-                try:
-                    out.append(convert(values.get(name)))
-                except CellError as error:
-                    failed = True
-                    problem(row.line, name, str(error))
-            if failed:
-                continue
-            if self.derive is not None:
-                try:
-                    out = self._derived(out)
-                except (CellError, ValueError) as error:
-                    problem(row.line, None, str(error))
-                    continue
-            buffer.append(out)
-            if len(buffer) >= STAGE_CHUNK:
-                self._flush(insert, buffer)
-                buffer = []
+            lines.append(line)
+            block.append(cells)
+            if len(block) >= STAGE_CHUNK:
+                self._stage_block(insert, plan, lines, block, found)
+                lines, block, found = [], [], []
                 if progress:
                     progress(count)
-        if buffer:
-            self._flush(insert, buffer)
+        self._stage_block(insert, plan, lines, block, found)
         if progress:
             progress(count)
         self.summary.rows = count
+
+    def _stage_block(
+        self,
+        insert: str,
+        plan: list[tuple[str, ColumnImporter, int | None]],
+        lines: list[int],
+        block: list[list[Any]],
+        found: list[tuple[int, int, str | None, str]],
+    ) -> None:
+        """Convert one block column by column and write its good rows to the stage."""
+        if not block:
+            self._report(found)
+            return
+        cells_by_column = list(zip(*block, strict=True))
+        converted: list[list[Any]] = []
+        failed: set[int] = set()
+        for order, (name, convert, at) in enumerate(plan):
+            cells = cells_by_column[at] if at is not None else [None] * len(block)
+            values, errors = convert(cells)
+            converted.append(values)
+            for index, message in errors.items():
+                failed.add(index)
+                found.append((lines[index], order, name, message))
+        if failed:
+            keep = [index for index in range(len(lines)) if index not in failed]
+            lines = [lines[index] for index in keep]
+            converted = [[values[index] for index in keep] for values in converted]
+        first = self.staged + 1
+        if self.derive is None:
+            rows: list[Any] = list(
+                zip(range(first, first + len(lines)), lines, *converted, strict=True)
+            )
+        else:
+            rows = []
+            for row in zip(lines, *converted, strict=True):
+                try:
+                    rows.append([first + len(rows), *self._derived(list(row))])
+                except (CellError, ValueError) as error:
+                    found.append((row[0], len(plan), None, str(error)))
+        self.staged += len(rows)
+        self._report(found)
+        if rows:
+            self._flush(insert, rows)
+
+    def _report(self, found: list[tuple[int, int, str | None, str]]) -> None:
+        found.sort(key=lambda item: (item[0], item[1]))
+        for line, _order, column, message in found:
+            self.problem(line, column, message)
 
     def _derived(self, out: list[Any]) -> list[Any]:
         """Fill the derived columns of one converted row, then bind every value."""
@@ -437,7 +524,7 @@ class _Import:
         out.extend(found.get(c) for c in self.derived)
         return [out[0], *(b(v) if b else v for b, v in zip(self.binders, out[1:], strict=True))]
 
-    def _flush(self, insert: str, buffer: list[list[Any]]) -> None:
+    def _flush(self, insert: str, buffer: list[Any]) -> None:
         self._sql("BEGIN")
         self.raw.executemany(insert, buffer)
         self._sql("COMMIT")
@@ -454,8 +541,8 @@ class _Import:
                 self._duplicates(key)
             for f in self.self_refs:
                 self._resolve_self_ref(f, table)
+            # Rows are staged as inserts; what remains one after this is one.
             self._existing(key, table)
-            self._sql("UPDATE imp_rows SET op = 'insert' WHERE op IS NULL")
             for f in self.self_refs:
                 self._unknown_self_ref(f)
             self._sql("COMMIT")
@@ -471,10 +558,16 @@ class _Import:
         )
 
     def _duplicates(self, key: str) -> None:
+        # A look through the key's index finds whether there is any duplicate at all.
+        if not self._sql(
+            f"SELECT 1 FROM imp_rows WHERE {key} IS NOT NULL GROUP BY {key} "
+            "HAVING count(*) > 1 LIMIT 1"
+        ).fetchone():
+            return
         found = self._sql(
             f"SELECT line, {key}, first FROM (SELECT line, {key}, "
             f"min(line) OVER (PARTITION BY {key}) AS first FROM imp_rows "
-            f"WHERE {key} IS NOT NULL AND op IS NULL) WHERE line > first"
+            f"WHERE {key} IS NOT NULL AND op = 'insert') WHERE line > first"
         ).fetchall()
         self._reject(
             [
@@ -497,7 +590,7 @@ class _Import:
         )
         cursor = self.raw.execute(
             f"SELECT r.line, t.id, t.version, {mine}, {theirs}{pending} FROM imp_rows r "
-            f"JOIN main.{table} t ON t.{_quote(self.key_col)} = r.{key} WHERE r.op IS NULL"
+            f"JOIN main.{table} t ON t.{_quote(self.key_col)} = r.{key} WHERE r.op = 'insert'"
         )
         width = len(cols)
         key_at = cols.index(self.key_col)
@@ -572,8 +665,8 @@ class _Import:
         self._sql("BEGIN")
         self._sql(
             f"UPDATE imp_rows SET {code} = CASE WHEN alloc THEN NULL ELSE {code} END, alloc = 0, "
-            f"op = NULL, target_id = NULL, seen_version = NULL, new_id = NULL, before = NULL, "
-            f"changed = NULL{self_refs} WHERE op <> 'reject'"
+            f"op = 'insert', target_id = NULL, seen_version = NULL, new_id = NULL, before = NULL, "
+            f"changed = NULL, after = NULL{self_refs} WHERE op <> 'reject'"
         )
         self._sql("DELETE FROM imp_audit")
         self._sql("COMMIT")
@@ -606,12 +699,16 @@ class _Import:
         code = _quote("f_" + self.key_col)
         self._sql("BEGIN")
         try:
-            self._sql(
-                "UPDATE imp_rows SET new_id = ? + x.n FROM (SELECT line, row_number() OVER "
-                "(ORDER BY line) AS n FROM imp_rows WHERE op = 'insert') AS x "
-                "WHERE imp_rows.line = x.line",
-                (snap["max_id"],),
-            )
+            if self._sql("SELECT 1 FROM imp_rows WHERE op <> 'insert' LIMIT 1").fetchone():
+                self._sql(
+                    "UPDATE imp_rows SET new_id = ? + x.n FROM (SELECT line, row_number() OVER "
+                    "(ORDER BY line) AS n FROM imp_rows WHERE op = 'insert') AS x "
+                    "WHERE imp_rows.line = x.line",
+                    (snap["max_id"],),
+                )
+            else:
+                # Every staged row is an insert: its number is its place among them.
+                self._sql("UPDATE imp_rows SET new_id = ? + staged", (snap["max_id"],))
             if snap["prefix"]:
                 self._plan_codes(code)
             for f in self.self_refs:
@@ -632,10 +729,23 @@ class _Import:
         prefix = snap["prefix"]
         width = self.model.__code_width__
         pattern = re.compile(rf"^{re.escape(prefix)}-(\d+)$")
-        given = 0
+        # The highest number given in the file: plain ASCII numbers are read by
+        # SQLite, anything else (other digits, very long numbers) by the pattern.
+        start = len(prefix) + 2
+        ascii_number = (
+            f"substr({code}, {start}) <> '' AND substr({code}, {start}) NOT GLOB '*[^0-9]*' "
+            f"AND length({code}) < {start + 18}"
+        )
+        found = self._sql(
+            f"SELECT max(CAST(substr({code}, {start}) AS INTEGER)) FROM imp_rows "
+            f"WHERE op = 'insert' AND substr({code}, 1, {start - 1}) = ? AND {ascii_number}",
+            (prefix + "-",),
+        ).fetchone()[0]
+        given = int(found or 0)
         for (value,) in self._sql(
-            f"SELECT {code} FROM imp_rows WHERE op = 'insert' AND {code} LIKE ?",
-            (prefix + "-%",),
+            f"SELECT {code} FROM imp_rows WHERE op = 'insert' AND {code} LIKE ? "
+            f"AND NOT ({ascii_number} AND substr({code}, 1, {start - 1}) = ?)",
+            (prefix + "-%", prefix + "-"),
         ):
             match = pattern.match(value)
             if match:
@@ -653,6 +763,13 @@ class _Import:
         snap["first"] = base + 1
 
     def _plan_audit(self, batch_event: audit.Event) -> None:
+        """Build every audit entry of the import, hash chain included, in ``imp_audit``.
+
+        The JSON of inserted records is built by SQLite (``json_object``, keys
+        sorted as :func:`audit.dump` sorts them) and read as UTF-8 bytes with
+        its code already quoted, so per inserted row Python only fills one
+        bytes format and hashes it; the chain is inherently one row after another.
+        """
         at = clock.now()
         dialect = self.store.engine.dialect
         at_stored = _bind(AuditEntry.__table__.c.at, dialect)(at)  # type: ignore[attr-defined]
@@ -660,36 +777,33 @@ class _Import:
         actor = self.actor
         cols = self.columns
         bools = {f.column for f in self.fields if f.kind == "bool"}
-        key_col = self.key_col
-        digest = _hasher(
-            at, actor.username, actor.login, self.spec.name, batch_event.comment, batch_event.batch
-        )
-        prev = self.snapshot["prev"]
-        insert = (
-            "INSERT INTO imp_audit (action, record_id, code, before, after, prev_hash, hash) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)"
-        )
-        # What every entry shares is added by the publish.
-        self.snapshot["audit_common"] = (
-            at_stored,
+        common = (
+            at,
             actor.username,
             actor.login,
             self.spec.name,
             batch_event.comment,
             batch_event.batch,
         )
-        buffer: list[tuple[Any, ...]] = []
+        digest = _hasher(*common)
+        text = _insert_text(*common)
+        # What every entry shares is added by the publish.
+        self.snapshot["audit_common"] = (at_stored, *common[1:])
+        prev = self.snapshot["prev"]
         after = audit.dump(batch_event.after)
-        prev, first = digest(prev, batch_event.action, None, None, None, after), prev
-        buffer.append((batch_event.action, None, None, None, after, first, prev))
+        head = digest(prev, batch_event.action, None, None, None, after)
+        self._sql(
+            "INSERT INTO imp_audit (seq, action, after, prev_hash, hash) VALUES (0, ?, ?, ?, ?)",
+            (batch_event.action, after, prev, head),
+        )
+        prev = head
+        self._plan_update_after(bools)
         stamps = {
             "version": 1,
             "created_at": at.isoformat(),
             "updated_at": at.isoformat(),
             "updated_by": actor.username,
         }
-        # The JSON of inserted records is built by SQLite (json_object), keys sorted
-        # as audit.dump sorts them; Python only chains the hashes.
         names = ["id", *self.defaults, *cols, *stamps]
         sources: dict[str, str] = {"id": "new_id"}
         params: list[Any] = []
@@ -709,36 +823,59 @@ class _Import:
         ordered_params = [
             params[[*self.defaults, *stamps].index(n)] for n in ordered if sources[n] == "?"
         ]
-        selected = ", ".join(_quote("f_" + c) for c in cols)
+        code = _quote("f_" + self.key_col)
+        # The entry of each record: action, record id, code, before, after. The
+        # publish builds it again with the same statement (the TEMP table cannot
+        # change in between), so only the hashes are kept here.
+        common = (
+            "r.op, CASE r.op WHEN 'insert' THEN r.new_id ELSE r.target_id END, "
+            f"r.{code}, CASE r.op WHEN 'update' THEN r.before END"
+        )
+        entry = f"{common}, CASE r.op WHEN 'insert' THEN json_object({pairs}) ELSE r.after END"
+        self.snapshot["audit_entry"] = (entry, ordered_params)
+        # An insert's JSON is read as UTF-8 bytes, its code quoted by SQLite.
         cursor = self.raw.execute(
-            f"SELECT op, new_id, target_id, before, changed, CASE WHEN op = 'insert' THEN "
-            f"json_object({pairs}) END, {selected} FROM imp_rows "
+            f"SELECT line, {common}, CASE r.op WHEN 'update' THEN r.after END, "
+            f"CAST(json_quote(r.{code}) AS BLOB), CASE r.op WHEN 'insert' THEN "
+            f"CAST(json_object({pairs}) AS BLOB) END FROM imp_rows r "
             "WHERE op IN ('insert', 'update') ORDER BY line",
             ordered_params,
         )
-        bool_at = [i for i, c in enumerate(cols) if c in bools]
-        key_at = cols.index(key_col)
+        sha = hashlib.sha256
+        previous = prev.encode()
+        insert = "INSERT INTO imp_audit (seq, prev_hash, hash) VALUES (?, ?, ?)"
         while rows := cursor.fetchmany(STAGE_CHUNK):
-            for row in rows:
-                code = row[6 + key_at]
-                if row[0] == "insert":
-                    record_id, before, after, action = row[1], None, row[5], "insert"
+            hashes = []
+            for line, op, record_id, key, before, after, quoted_key, data in rows:
+                if op == "insert":
+                    escaped = data.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
+                    hashed = sha(text % (previous, escaped, quoted_key, record_id)).hexdigest()
                 else:
-                    record_id, before, action = row[2], row[3], "update"
-                    values = list(row[6:])
-                    for i in bool_at:
-                        if values[i] is not None:
-                            values[i] = bool(values[i])
-                    changed = json.loads(row[4])
-                    after = audit.dump({c: values[cols.index(c)] for c in changed})
-                digest_ = digest(prev, action, record_id, code, before, after)
-                buffer.append((action, record_id, code, before, after, prev, digest_))
-                prev = digest_
-            if len(buffer) >= STAGE_CHUNK:
-                self.raw.executemany(insert, buffer)
-                buffer.clear()
-        if buffer:
-            self.raw.executemany(insert, buffer)
+                    hashed = digest(prev, op, record_id, key, before, after)
+                hashes.append((line, prev, hashed))
+                prev, previous = hashed, hashed.encode()
+            self.raw.executemany(insert, hashes)
+
+    def _plan_update_after(self, bools: set[str]) -> None:
+        """The ``after`` of each update: its changed fields with their new values."""
+        cols = self.columns
+        at = {c: i for i, c in enumerate(cols)}
+        selected = ", ".join(_quote("f_" + c) for c in cols)
+        last = -1
+        while rows := self._sql(
+            f"SELECT line, changed, {selected} FROM imp_rows WHERE op = 'update' AND line > ? "
+            f"ORDER BY line LIMIT {STAGE_CHUNK}",
+            (last,),
+        ).fetchall():
+            found = []
+            for row in rows:
+                after = {}
+                for c in json.loads(row[1]):
+                    value = row[2 + at[c]]
+                    after[c] = bool(value) if c in bools and value is not None else value
+                found.append((audit.dump(after), row[0]))
+            self.raw.executemany("UPDATE imp_rows SET after = ? WHERE line = ?", found)
+            last = rows[-1][0]
 
     # -- 4. publish ----------------------------------------------------------
 
@@ -806,12 +943,22 @@ class _Import:
                         stamp[1:],
                     )
                 at, username, real, entity, comment, batch = snap["audit_common"]
+                into = (
+                    "INSERT INTO main.audit_log (at, username, real_username, action, "
+                    "record_id, code, before, after, entity, comment, batch, prev_hash, hash)"
+                )
                 run(
-                    "INSERT INTO main.audit_log (at, username, real_username, action, entity, "
-                    "record_id, code, before, after, comment, batch, prev_hash, hash) "
-                    "SELECT ?, ?, ?, action, ?, record_id, code, before, after, ?, ?, "
-                    "prev_hash, hash FROM imp_audit ORDER BY seq",
+                    f"{into} SELECT ?, ?, ?, action, record_id, code, before, after, ?, ?, ?, "
+                    "prev_hash, hash FROM imp_audit WHERE seq = 0",
                     (at, username, real, entity, comment, batch),
+                )
+                # The entries of the records, in file order, as _plan_audit hashed them.
+                entry, params = snap["audit_entry"]
+                run(
+                    f"{into} SELECT ?, ?, ?, {entry}, ?, ?, ?, a.prev_hash, a.hash "
+                    "FROM imp_audit a JOIN imp_rows r ON r.line = a.seq WHERE a.seq > 0 "
+                    "ORDER BY a.seq",
+                    (at, username, real, *params, entity, comment, batch),
                 )
             held = time.perf_counter() - started
             # Copy the WAL back now, without the write lock, rather than leave it to
@@ -946,7 +1093,7 @@ def _run(
     started = time.perf_counter()
     try:
         job.create_tables()
-        job.stage(reader, progress)
+        job.stage(reader.cells(), list(reader.columns), progress)
         say(f"validated {summary.rows} rows in {time.perf_counter() - started:.1f} s")
         for attempt in range(1, PUBLISH_ATTEMPTS + 1):
             summary.attempts = attempt
@@ -1054,6 +1201,43 @@ def _where(spec: EntitySpec, store: Store, clauses: list[str], masked: set[str])
     return conditions
 
 
+def _export_work(
+    spec: EntitySpec, selected: list[Any], masked: set[str], dialect: Any
+) -> list[tuple[int, Callable[[Any], Any]]]:
+    """Per exported column that needs one: the function from stored value to written value.
+
+    Compiled once per export: SQLAlchemy's result processor of the column (the
+    driver's value as the model holds it), then the field's exporter, then
+    the mask of personal data the actor may not see.
+    """
+    work: list[tuple[int, Callable[[Any], Any]]] = []
+    for i, (f, column) in enumerate(zip(spec.fields, selected, strict=True)):
+        steps: list[Callable[[Any], Any]] = []
+        processor = column.type.dialect_impl(dialect).result_processor(dialect, None)
+        if processor is not None:
+            steps.append(processor)
+        # Text-like fields are written as stored; the others through their exporter.
+        if f.kind not in ("text", "email", "choice", "ref"):
+            steps.append(exporter(f))
+        if f.name in masked:
+            steps.append(entities.mask)
+        if steps:
+            work.append((i, _compose(steps)))
+    return work
+
+
+def _compose(steps: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
+    if len(steps) == 1:
+        return steps[0]
+
+    def run(value: Any) -> Any:
+        for step in steps:
+            value = step(value)
+        return value
+
+    return run
+
+
 def export_entity(
     store: Store,
     actor: Actor,
@@ -1092,37 +1276,33 @@ def export_entity(
     for condition in _where(spec, store, where or [], masked):
         statement = statement.where(condition)
     statement = statement.order_by(table.c.id)
-    # Only the fields whose text differs from the stored value get a converter call.
-    converted = [
-        (i, exporter(f))
-        for i, f in enumerate(spec.fields)
-        if f.kind not in ("text", "email", "choice", "ref")
-    ]
-    hidden = [i for i, f in enumerate(spec.fields) if f.name in masked]
-    names = spec.columns
+    work = _export_work(spec, selected, masked, store.engine.dialect)
     summary = ExportSummary(entity, label, fmt, masked=sorted(masked))
-    out = open_writer(target, fmt, names, neutralise=True)
+    out = open_writer(target, fmt, spec.columns, neutralise=True)
     count = 0
-    mask = entities.mask
     try:
         with store.engine.connect() as conn:
-            result = conn.execution_options(yield_per=STAGE_CHUNK).execute(statement)
-            write = out.write
-            for partition in result.partitions():
-                for row in partition:
-                    values = list(row)
-                    for i, convert in converted:
-                        values[i] = convert(values[i])
-                    for i in hidden:
-                        values[i] = mask(values[i])
-                    write(dict(zip(names, values, strict=True)))
-                count += len(partition)
-                if progress:
-                    progress(count)
+            result = conn.execute(statement)
+            # Plain tuples straight from the driver, a block at a time; the few
+            # columns whose text is not the stored value are converted per column.
+            cursor = result.cursor
+            try:
+                while rows := cursor.fetchmany(STAGE_CHUNK):
+                    if work:
+                        columns = list(zip(*rows, strict=True))
+                        for i, convert in work:
+                            columns[i] = tuple(map(convert, columns[i]))
+                        rows = list(zip(*columns, strict=True))
+                    out.write_rows(rows)
+                    count += len(rows)
+                    if progress:
+                        progress(count)
+            finally:
+                result.close()
     except Exception as error:
         from sqlalchemy import exc
 
-        if isinstance(error, exc.DBAPIError):
+        if isinstance(error, exc.DBAPIError) or type(error).__module__ == "sqlite3":
             raise translate(error) from error
         raise
     finally:

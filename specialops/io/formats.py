@@ -19,10 +19,11 @@ import io
 import json
 import re
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol
 
@@ -57,10 +58,16 @@ DELIMITERS = (",", "\t", ";", "|")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NEEDS_QUOTE = re.compile(r"'*[=+\-@\t\r]")
 _QUOTED = re.compile(r"'+[=+\-@\t\r]")
+# A cell that may need neutralising (or is a negative number) in NUL-prefixed cells.
+# It starts with a literal, so the regex engine skips ahead to each NUL at C speed.
+_FORMULA_CELL = re.compile(r"\x00'*[=+\-@\t\r]")
+# Values the csv module writes exactly as _plain_text does.
+_CSV_PLAIN = frozenset({str, int, type(None)})
 
 XLSX_MAX_CELL = 32_767
 XLSX_MAX_ROWS = 1_048_576
 _SPOOL_LIMIT = 16 * 1024 * 1024
+_WRITE_BLOCK = 1000
 
 
 @dataclass
@@ -93,9 +100,13 @@ class Reader(Protocol):
 
     def __iter__(self) -> Iterator[Row]: ...
 
+    def cells(self) -> Iterator[tuple[int, list[str | None], str | None]]: ...
+
 
 class Writer(Protocol):
     def write(self, values: Mapping[str, object]) -> None: ...
+
+    def write_rows(self, rows: Iterable[Sequence[object]]) -> None: ...
 
     def close(self) -> None: ...
 
@@ -220,16 +231,33 @@ class _BaseReader:
         self.close()
 
     def __iter__(self) -> Iterator[Row]:
+        return self._once(self._rows())
+
+    def cells(self) -> Iterator[tuple[int, list[str | None], str | None]]:
+        """The rows as ``(line, values in the order of columns, problem)``.
+
+        The same rows as iterating the reader, without a dict per row: what
+        a bulk import reads. Like iterating, this can be done only once.
+        """
+        return self._once(self._cells())
+
+    def _once(self, rows: Iterator[Any]) -> Iterator[Any]:
         if self._started:
             raise RuntimeError("a reader can be iterated only once")
         self._started = True
         try:
-            yield from self._rows()
+            yield from rows
         finally:
             self.close()
 
     def _rows(self) -> Iterator[Row]:
         raise NotImplementedError
+
+    def _cells(self) -> Iterator[tuple[int, list[str | None], str | None]]:
+        columns = self.columns
+        for row in self._rows():
+            get = row.values.get
+            yield row.line, [get(name) for name in columns], row.problem
 
 
 # --- CSV ---------------------------------------------------------------------
@@ -240,20 +268,23 @@ class _CountingLines:
 
     After an over-long field the count tells whether the parser stopped inside
     a quoted value, so the rest of that value can be skipped instead of being
-    read as new rows.
+    read as new rows. (A generator rather than ``__next__``: it runs per line.)
     """
 
     def __init__(self, lines: Iterator[str]) -> None:
-        self._lines = lines
         self.quotes = 0
+        self._iter = self._count(lines)
 
-    def __iter__(self) -> _CountingLines:
-        return self
+    def _count(self, lines: Iterator[str]) -> Iterator[str]:
+        for line in lines:
+            self.quotes += line.count('"')
+            yield line
+
+    def __iter__(self) -> Iterator[str]:
+        return self._iter
 
     def __next__(self) -> str:
-        line = next(self._lines)
-        self.quotes += line.count('"')
-        return line
+        return next(self._iter)
 
 
 def sniff_delimiter(line: str) -> str:
@@ -298,7 +329,7 @@ class CsvReader(_BaseReader):
                 "--encoding utf-16-le"
             )
         self.delimiter = sniff_delimiter(first)
-        self._lines = _CountingLines(_chain(peeked, lines))
+        self._lines = _CountingLines(chain(peeked, lines))
         self._csv = csv.reader(self._lines, delimiter=self.delimiter)
         self._row = 0
         header = None
@@ -319,17 +350,21 @@ class CsvReader(_BaseReader):
             cells = next(self._csv)
         except StopIteration:
             return None
-        except DecodeFailure as exc:
-            raise ValidationError(f"row {self._row + 1}: {exc}") from None
-        except csv.Error as exc:
-            self._row += 1
-            if "field limit" not in str(exc):
-                return f"cannot be read: {exc}"
-            if self._lines.quotes % 2:
-                self._skip_quoted_rest()
-            return f"has a value longer than {FIELD_LIMIT // (1024 * 1024)} MB"
+        except (csv.Error, DecodeFailure) as exc:
+            return self._record_error(exc)
         self._row += 1
         return cells
+
+    def _record_error(self, exc: Exception) -> str:
+        """What is wrong with a record the parser failed on (counting it, skipping its rest)."""
+        if isinstance(exc, DecodeFailure):
+            raise ValidationError(f"row {self._row + 1}: {exc}") from None
+        self._row += 1
+        if "field limit" not in str(exc):
+            return f"cannot be read: {exc}"
+        if self._lines.quotes % 2:
+            self._skip_quoted_rest()
+        return f"has a value longer than {FIELD_LIMIT // (1024 * 1024)} MB"
 
     def _skip_quoted_rest(self) -> None:
         # Read on until the quote that closes the over-long value.
@@ -342,25 +377,43 @@ class CsvReader(_BaseReader):
             raise ValidationError(f"row {self._row}: {exc}") from None
 
     def _rows(self) -> Iterator[Row]:
+        columns = self.columns
+        for line, cells, problem in self._cells():
+            yield Row(line, dict(zip(columns, cells, strict=False)), problem)
+
+    def _cells(self) -> Iterator[tuple[int, list[str | None], str | None]]:
+        # Runs once per record: the common case (a well-formed row) is checked
+        # with one join instead of a pass per cell.
         width = len(self.columns)
+        padding: list[str | None] = [None] * width
+        lines = self._lines
+        parse = self._csv.__next__
         while True:
-            cells = self._next_record()
-            if cells is None:
+            lines.quotes = 0
+            try:
+                cells: list[Any] = parse()
+            except StopIteration:
                 return
-            if isinstance(cells, str):
-                yield Row(self._row, {}, f"the row {cells}")
+            except (csv.Error, DecodeFailure) as exc:
+                message = self._record_error(exc)
+                yield self._row, [], f"the row {message}"
                 continue
-            if not any(cell.strip() for cell in cells):
+            self._row += 1
+            joined = "".join(cells)
+            if not joined.strip():
                 continue
-            values: dict[str, str | None] = dict(zip(self.columns, cells, strict=False))
-            for name in self.columns[len(cells) :]:
-                values[name] = None
             problem = None
-            if len(cells) > width and any(cell.strip() for cell in cells[width:]):
-                problem = f"the row has {len(cells)} cells but the header has {width} columns"
-            elif any("\x00" in cell for cell in cells):
+            count = len(cells)
+            if count != width:
+                if count < width:
+                    cells += padding[count:]
+                else:
+                    if "".join(cells[width:]).strip():
+                        problem = f"the row has {count} cells but the header has {width} columns"
+                    del cells[width:]
+            if problem is None and "\x00" in joined:
                 problem = "the row contains a NUL character (is the file really text?)"
-            yield Row(self._row, values, problem)
+            yield self._row, cells, problem
 
 
 def _chain(first: list[str], rest: Iterator[str]) -> Iterator[str]:
@@ -759,6 +812,21 @@ class _TargetWriter:
             raise ValueError(f"unknown columns: {', '.join(map(str, unknown))}")
         return [values.get(name) for name in self.columns]
 
+    def write(self, values: Mapping[str, object]) -> None:
+        """Write one row given as column → value."""
+        self._write_values(self._ordered(values))
+
+    def write_rows(self, rows: Iterable[Sequence[object]]) -> None:
+        """Write rows given as values in the order of the columns (what an export streams)."""
+        width = len(self.columns)
+        for row in rows:
+            if len(row) != width:
+                raise ValueError(f"a row of {len(row)} values for {width} columns")
+            self._write_values(row)
+
+    def _write_values(self, values: Sequence[object]) -> None:
+        raise NotImplementedError
+
     def __enter__(self) -> _TargetWriter:
         return self
 
@@ -801,15 +869,48 @@ class CsvWriter(_TextWriter):
         self._csv = csv.writer(self._text, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
         self._csv.writerow(self.columns)
 
-    def write(self, values: Mapping[str, object]) -> None:
+    def _write_values(self, values: Sequence[object]) -> None:
         """Write one row; text that could start a formula is neutralised (numbers are not text)."""
         cells = []
-        for name, value in zip(self.columns, self._ordered(values), strict=True):
+        for name, value in zip(self.columns, values, strict=True):
             text = _plain_text(value, name)
             if self._neutralise and isinstance(value, str):
                 text = neutralise(text)
             cells.append(text)
         self._csv.writerow(cells)
+
+    def write_rows(self, rows: Iterable[Sequence[object]]) -> None:
+        """Write rows of values in column order, exactly as :meth:`write` would.
+
+        Rows are handled a block at a time: when every value of the block is
+        text, an int or None and no cell could start a formula (one regular
+        expression over the block's joined text), the csv module writes the
+        block as it is; otherwise each row takes the careful path.
+        """
+        block: list[Sequence[object]] = []
+        for row in rows:
+            block.append(row)
+            if len(block) >= _WRITE_BLOCK:
+                self._write_block(block)
+                block = []
+        if block:
+            self._write_block(block)
+
+    def _write_block(self, block: list[Sequence[object]]) -> None:
+        width = len(self.columns)
+        cells = chain.from_iterable
+        plain = (
+            set(map(len, block)) == {width}
+            and set(map(type, cells(block))) <= _CSV_PLAIN
+            and not (
+                self._neutralise
+                and _FORMULA_CELL.search("\x00" + "\x00".join(map(str, cells(block))))
+            )
+        )
+        if plain:
+            self._csv.writerows(block)
+        else:
+            super().write_rows(block)
 
 
 class JsonWriter(_TextWriter):
@@ -821,15 +922,14 @@ class JsonWriter(_TextWriter):
         self._count = 0
         self._text.write("[")
 
-    def _object(self, values: Mapping[str, object]) -> str:
-        ordered = self._ordered(values)
+    def _object(self, values: Sequence[object]) -> str:
         parts = (
             f"{key}: {_json_value(value, name)}"
-            for key, name, value in zip(self._keys, self.columns, ordered, strict=True)
+            for key, name, value in zip(self._keys, self.columns, values, strict=True)
         )
         return "{" + ", ".join(parts) + "}"
 
-    def write(self, values: Mapping[str, object]) -> None:
+    def _write_values(self, values: Sequence[object]) -> None:
         """Write one object."""
         self._text.write(("\n  " if self._count == 0 else ",\n  ") + self._object(values))
         self._count += 1
@@ -846,7 +946,7 @@ class JsonlWriter(JsonWriter):
         self._keys = [json.dumps(name, ensure_ascii=False) for name in self.columns]
         self._count = 0
 
-    def write(self, values: Mapping[str, object]) -> None:
+    def _write_values(self, values: Sequence[object]) -> None:
         """Write one line."""
         self._text.write(self._object(values) + "\n")
         self._count += 1
@@ -910,12 +1010,12 @@ class XlsxWriter(_TargetWriter):
         cell.data_type = "s"  # never a formula
         return cell
 
-    def write(self, values: Mapping[str, object]) -> None:
+    def _write_values(self, values: Sequence[object]) -> None:
         """Write one row."""
         if self._rows >= XLSX_MAX_ROWS:
             raise ValidationError(f"an Excel sheet holds at most {XLSX_MAX_ROWS} rows")
         row: list[object] = []
-        for name, value in zip(self.columns, self._ordered(values), strict=True):
+        for name, value in zip(self.columns, values, strict=True):
             row.append(self._value(value, name))
         self._sheet.append(row)
         self._rows += 1
