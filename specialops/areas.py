@@ -12,6 +12,7 @@ AREA_MODULES: tuple[str, ...] = (
     "specialops.services.risks_entities",
     "specialops.services.projects_area",
     "specialops.services.tickets_area",
+    "specialops.services.area_feeds",
 )
 
 

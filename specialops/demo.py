@@ -94,9 +94,7 @@ def is_empty(store: Store) -> bool:
         return session.exec(select(Department.id).limit(1)).first() is None
 
 
-def load_demo(
-    store: Store, actor: Actor, only: set[str] | None = None
-) -> dict[str, int]:
+def load_demo(store: Store, actor: Actor, only: set[str] | None = None) -> dict[str, int]:
     """Add the sample data in one transaction; return counts per entity.
 
     ``only`` limits it to some entities' steps (tests of one area use it).

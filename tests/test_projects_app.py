@@ -21,9 +21,9 @@ from specialops.models import (
 from specialops.screens import registry
 from specialops.screens.modals import ConfirmModal
 from specialops.screens.project_detail import ProjectDetailScreen
-from specialops.widgets.form import FormModal
 from specialops.services import projects as svc
 from specialops.services.users import add_user, resolve_actor
+from specialops.widgets.form import FormModal
 
 SIZE = (80, 24)
 

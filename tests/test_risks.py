@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from specialops import alerts, clock
 from specialops import workflow as wf
@@ -389,3 +389,63 @@ def test_alerts_fail_on_warning_only_counts_what_exists(ctx, people) -> None:
     risks.record_reading(ctx.store, manager, kri.id, 10)  # warning
     assert run_cli("alerts", "--fail-on", "critical", db=db).returncode == 0
     assert run_cli("alerts", "--fail-on", "warning", db=db).returncode == 1
+
+
+def test_indicators_fed_by_tickets_and_projects(demo_ctx) -> None:
+    from specialops.models import Department, Ticket
+    from specialops.models.projects import Milestone, Project, ProjectExpense
+
+    ctx = demo_ctx
+    with ctx.store.read() as session:
+        risk = session.exec(select(Risk).where(Risk.code == "RSK-0009")).one()
+        cs = session.exec(select(Department).where(Department.code == "CS")).one()
+        running = session.exec(
+            select(Ticket).where(
+                Ticket.department_id == cs.id,
+                col(Ticket.status).in_(("new", "assigned", "in_progress")),
+            )
+        ).all()
+        now = clock.now()
+        late = [t for t in running if t.due_at and t.due_at.astimezone(now.tzinfo) < now]
+        project = session.exec(select(Project).where(Project.code == "PRJ-0002")).one()
+        spent = sum(
+            e.amount
+            for e in session.exec(
+                select(ProjectExpense).where(ProjectExpense.project_id == project.id)
+            ).all()
+        )
+        overdue = [
+            m
+            for m in session.exec(select(Milestone).where(Milestone.project_id == project.id)).all()
+            if m.achieved_date is None and m.due_date < clock.today()
+        ]
+    assert running and late and overdue and spent
+    expected = {
+        "ticket_breach_share": round(100 * len(late) / len(running), 1),
+        "project_budget_burn": round(100 * spent / project.budget, 1),
+        "overdue_milestones": float(len(overdue)),
+    }
+    args = {
+        "ticket_breach_share": "CS",
+        "project_budget_burn": "PRJ-0002",
+        "overdue_milestones": "PRJ-0002",
+    }
+    made = {
+        feed: risks.add_indicator(
+            ctx.store,
+            ctx.actor,
+            risk.id,
+            name=feed,
+            unit="",
+            direction="higher_worse",
+            warning=1,
+            critical=2,
+            feed=feed,
+            feed_arg=arg,
+        )
+        for feed, arg in args.items()
+    }
+    assert risk_feeds.take_readings(ctx.store) >= 3
+    with ctx.store.read() as session:
+        latest = risks.latest_readings(session, [i.id for i in made.values()])
+    assert {feed: latest[i.id].value for feed, i in made.items()} == expected

@@ -43,7 +43,7 @@ def feed(key: str, label: str) -> Callable[[FeedFn], FeedFn]:
     return register
 
 
-def _department_id(session: Session, code: str | None) -> int | None:
+def department_id(session: Session, code: str | None) -> int | None:
     if not code:
         return None
     found = session.exec(select(Department.id).where(Department.code == code)).first()
@@ -59,7 +59,7 @@ def overdue_risk_actions(session: Session, arg: str | None, today: date) -> floa
             col(RiskAction.status).in_(("open", "in_progress")), col(RiskAction.due_date) < today
         )
     )
-    department = _department_id(session, arg)
+    department = department_id(session, arg)
     if department is not None:
         query = query.where(RiskAction.department_id == department)
     return float(session.exec(query).one())
@@ -72,7 +72,7 @@ def open_high_risks(session: Session, arg: str | None, today: date) -> float:
         .select_from(Risk)
         .where(Risk.status != "closed", col(Risk.level).in_(("high", "critical")))
     )
-    department = _department_id(session, arg)
+    department = department_id(session, arg)
     if department is not None:
         query = query.where(Risk.department_id == department)
     return float(session.exec(query).one())
@@ -86,8 +86,10 @@ def _read_on(reading: IndicatorReading | None, day: date) -> bool:
 
 def take_readings(store: Store, actor: Actor = SYSTEM, *, force: bool = False) -> int:
     """Read every fed indicator not yet read today (all of them with ``force``)."""
+    from specialops import areas
     from specialops.services.risks import latest_readings, record_reading_in
 
+    areas.load()
     today = clock.today()
     taken = 0
     with store.write(actor, comment="automatic indicator readings") as session:

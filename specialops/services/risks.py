@@ -429,9 +429,11 @@ def add_indicator(
     feed: str | None = None,
     feed_arg: str | None = None,
 ) -> RiskIndicator:
+    from specialops import areas
     from specialops.services import risk_feeds
 
     require(actor, "risk.manage")
+    areas.load()  # the areas register the figures indicators can be fed from
     rules.check_thresholds(direction, warning, critical)
     if feed and feed not in risk_feeds.FEEDS:
         raise ValidationError(
