@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import sqlite3
 
 import pytest
@@ -19,27 +17,11 @@ from specialops.screens.registry import number_keys
 from specialops.screens.users import UsersScreen
 from specialops.services.users import add_user
 from specialops.widgets.record_list import RecordList, RecordRows
+from tests.pilot import pilot_test, settle
 
 SIZE = (80, 24)
 
 USERS_KEY = number_keys()["users"]
-
-
-def pilot_test(fn):
-    """Run an async Pilot test in its own event loop (no async plugin needed)."""
-
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        asyncio.run(fn(*args, **kwargs))
-
-    return run
-
-
-async def settle(pilot, rounds: int = 3) -> None:
-    """Let workers finish and their messages land."""
-    for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def fill_users(db_path, rows: int) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
-
 import pytest
 from sqlmodel import select
 
@@ -24,22 +21,9 @@ from specialops.screens.project_detail import ProjectDetailScreen
 from specialops.services import projects as svc
 from specialops.services.users import add_user, resolve_actor
 from specialops.widgets.form import FormModal
+from tests.pilot import pilot_test, settle
 
 SIZE = (80, 24)
-
-
-def pilot_test(fn):
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        asyncio.run(fn(*args, **kwargs))
-
-    return run
-
-
-async def settle(pilot, rounds: int = 3) -> None:
-    for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 @pytest.fixture

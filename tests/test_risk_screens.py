@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
-
 import pytest
 from sqlmodel import select
 
@@ -19,20 +16,7 @@ from specialops.screens.risks import RiskRegisterScreen
 from specialops.widgets.form import FormModal
 from specialops.widgets.heat_map import HeatMap
 from specialops.widgets.record_list import RecordList
-
-
-def pilot_test(fn):
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        asyncio.run(fn(*args, **kwargs))
-
-    return run
-
-
-async def settle(pilot, rounds: int = 3) -> None:
-    for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+from tests.pilot import pilot_test, settle
 
 
 @pytest.fixture

@@ -6,15 +6,9 @@ import pytest
 
 from specialops.app import make_app
 from specialops.screens.registry import number_keys
+from tests.pilot import settle
 
 USERS_KEY = number_keys()["users"]
-
-
-async def settle(pilot) -> None:
-    """Wait until every worker has finished and the screen shows its data."""
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def open_users(pilot) -> None:

@@ -6,14 +6,9 @@ import pytest
 
 from specialops.app import make_app
 from specialops.screens import registry
+from tests.pilot import settle
 
 TABS = ("overview", "plan", "meetings", "issues", "acceptance", "history")
-
-
-async def settle(pilot) -> None:
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def open_board(pilot) -> None:

@@ -5,14 +5,9 @@ from __future__ import annotations
 import pytest
 
 from specialops.app import make_app
+from tests.pilot import settle
 
 SIZES = [(80, 24), (160, 45)]
-
-
-async def settle(pilot) -> None:
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def open_queue(pilot) -> None:

@@ -4,9 +4,6 @@ is masked by role and revealed with an audited key."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
-
 from sqlmodel import select
 
 from specialops.app import make_app
@@ -20,22 +17,9 @@ from specialops.screens.tickets import TicketQueueScreen
 from specialops.services.users import resolve_actor
 from specialops.widgets.form import FormModal
 from specialops.widgets.record_list import RecordList
+from tests.pilot import pilot_test, settle
 
 SIZE = (100, 30)
-
-
-def pilot_test(fn):
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        asyncio.run(fn(*args, **kwargs))
-
-    return run
-
-
-async def settle(pilot, rounds: int = 3) -> None:
-    for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def as_user(ctx, username: str) -> Context:
