@@ -244,12 +244,14 @@ def test_restore_checks_the_backup_first(initialised: Path, tmp_path: Path) -> N
 
 
 def test_alerts_for_cron(initialised: Path) -> None:
+    # the sample data, dated relative to the fixed clock, has critical alerts
     result = run_cli("alerts", "--json", "--fail-on", "critical", db=initialised)
-    assert result.returncode in (0, 1)
+    assert result.returncode == 1
     alerts = json.loads(result.stdout)
-    assert isinstance(alerts, list)
-    expected = 1 if any(a["severity"] == "critical" for a in alerts) else 0
-    assert result.returncode == expected
+    assert {a["severity"] for a in alerts} == {"warning", "critical"}
+    assert {"risks", "projects", "tickets"} <= {a["area"] for a in alerts}
+    mine = run_cli("alerts", "--json", "--mine", db=initialised, user="liu.fang")
+    assert len(json.loads(mine.stdout)) < len(alerts)
 
 
 def test_headless_commands_never_load_textual(initialised: Path) -> None:
