@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
@@ -76,33 +76,46 @@ class FollowUpsScreen(AreaScreen):
         self.app.pop_screen()
 
     def action_customer(self) -> None:
+        row = self.query_one(RecordList).current
+        if row is not None:
+            self._open_customer(row["code"])
+
+    @work(thread=True, exclusive=True, group="followup-row", exit_on_error=False)
+    def _open_customer(self, code: str) -> None:
+        from specialops.models.customers import Customer
         from specialops.screens.customers import CustomerScreen
         from specialops.services import followups
 
-        row = self.query_one(RecordList).current
-        if row is None:
-            return
         with self.context.store.read() as session:
-            from specialops.models.customers import Customer
-
-            found = followups.get_followup(session, row["code"])
+            found = followups.get_followup(session, code)
             customer = session.get(Customer, found.customer_id)
-        if customer is not None:
-            self.app.push_screen(CustomerScreen(self.context, customer.code))
+            customer_code = customer.code if customer is not None else None
+        if customer_code is not None:
+            self.app.call_from_thread(
+                self.app.push_screen, CustomerScreen(self.context, customer_code)
+            )
 
     @on(RecordList.Selected, "#followups")
     def _record(self, event: RecordList.Selected) -> None:
-        from specialops.services import followups
-
         if not can(self.context.actor, "ticket.work") or event.row["status"] != "scheduled":
             return
-        store, actor = self.context.store, self.context.actor
-        followup_id = event.row.key
-        with store.read() as session:
-            from specialops.models.tickets import FollowUp
+        title = f"Follow-up result 回訪結果 {event.row['code']} {event.row['customer']}"
+        self._load_followup(event.row.key, title)
 
+    @work(thread=True, exclusive=True, group="followup-row", exit_on_error=False)
+    def _load_followup(self, followup_id: int, title: str) -> None:
+        """Read the version the form will save against, off the UI thread."""
+        from specialops.models.tickets import FollowUp
+
+        with self.context.store.read() as session:
             found = session.get(FollowUp, followup_id)
             version = found.version if found else 0
+        self.app.call_from_thread(self._ask_result, followup_id, version, title)
+
+    def _ask_result(self, followup_id: int, version: int, title: str) -> None:
+        from specialops.services import followups
+
+        store, actor = self.context.store, self.context.actor
 
         def save(values: dict) -> Any:
             return followups.record_result(
@@ -117,7 +130,7 @@ class FollowUpsScreen(AreaScreen):
         push_form(
             self.app,
             FormModal(
-                f"Follow-up result 回訪結果 {event.row['code']} {event.row['customer']}",
+                title,
                 [
                     FormField(
                         "satisfaction",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
@@ -80,26 +80,40 @@ class QualityScreen(AreaScreen):
         self.app.pop_screen()
 
     def action_sample(self) -> None:
+        self._sample()
+
+    @work(thread=True, exclusive=True, group="quality-sample", exit_on_error=False)
+    def _sample(self) -> None:
         from specialops.services import quality
 
         added = quality.sample_week(self.context.store, self.context.actor)
-        self.notify(f"{added} tickets sampled 已抽樣")
-        self.refresh_data()
+        self.app.call_from_thread(self.notify, f"{added} tickets sampled 已抽樣")
+        self.app.call_from_thread(self.refresh_data)
 
     @on(RecordList.Selected, "#reviews")
     def _review(self, event: RecordList.Selected) -> None:
-        from specialops.models.tickets import QualityReview
-        from specialops.services import quality
-        from specialops.services import tickets_config as config
-
         if not can(self.context.actor, "ticket.review") or event.row["status"] != "queued":
             return
-        store, actor = self.context.store, self.context.actor
-        review_id = event.row.key
-        with store.read() as session:
+        self._load_review(event.row.key, f"Review 質檢 {event.row['code']} {event.row['ticket']}")
+
+    @work(thread=True, exclusive=True, group="quality-row", exit_on_error=False)
+    def _load_review(self, review_id: int, title: str) -> None:
+        """Read the review's version and the checklist off the UI thread."""
+        from specialops.models.tickets import QualityReview
+        from specialops.services import tickets_config as config
+
+        with self.context.store.read() as session:
             found = session.get(QualityReview, review_id)
             version = found.version if found else 0
             items = config.checklist(session)
+        self.app.call_from_thread(self._ask_review, review_id, version, items, title)
+
+    def _ask_review(
+        self, review_id: int, version: int, items: list[tuple[str, str]], title: str
+    ) -> None:
+        from specialops.services import quality
+
+        store, actor = self.context.store, self.context.actor
 
         def save(values: dict) -> Any:
             scores = {key: int(values[key]) for key, _ in items}
@@ -118,8 +132,4 @@ class QualityScreen(AreaScreen):
             for key, label in items
         ]
         fields.append(FormField("comments", "Comments 評語"))
-        push_form(
-            self.app,
-            FormModal(f"Review 質檢 {event.row['code']} {event.row['ticket']}", fields, save),
-            done,
-        )
+        push_form(self.app, FormModal(title, fields, save), done)

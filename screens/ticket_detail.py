@@ -337,11 +337,15 @@ class TicketDetailScreen(TicketActions, AreaScreen):
     def _show(self, detail) -> None:
         self.detail = detail
         t = detail.ticket
+        keys = "a assign  " if self.ticket_allowed("assign") else ""
         self.query_one("#ticket-title", Static).update(
-            f"Ticket 工單 {t.code}   a assign  r reply  n note  t status  e escalate  k customer"
+            f"Ticket 工單 {t.code}   {keys}r reply  n note  t status  e escalate  k customer"
         )
         self.query_one("#ticket-fields", Static).update(ticket_text(detail))
         self.query_one("#ticket-messages", Static).update(conversation_text(detail))
+        # The newest message matters most: show the end of a long conversation.
+        conversation = self.query_one("#ticket-conversation", VerticalScroll)
+        conversation.call_after_refresh(conversation.scroll_end, animate=False)
         self.query_one("#ticket-customer-text", Static).update(customer_text(detail.customer))
 
     def action_back(self) -> None:

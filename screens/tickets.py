@@ -145,10 +145,25 @@ class TicketQueueScreen(TicketActions, AreaScreen):
         self.app.push_screen(TicketDetailScreen(self.context, event.row["code"]))
 
     def action_customer(self) -> None:
-        ref = self.ticket_ref()
-        if ref is not None:
-            detail = TicketDetailScreen(self.context, ref[2])
-            self.app.push_screen(detail)
+        row = self.query_one(RecordList).current
+        if row is not None:
+            self._open_customer(row.key)
+
+    @work(thread=True, exclusive=True, group="ticket-row", exit_on_error=False)
+    def _open_customer(self, ticket_id: int) -> None:
+        """The customer of the ticket under the cursor (read off the UI thread)."""
+        from specialops.models.customers import Customer
+        from specialops.models.tickets import Ticket
+        from specialops.screens.customers import CustomerScreen
+
+        with self.context.store.read() as session:
+            ticket = session.get(Ticket, ticket_id)
+            customer = session.get(Customer, ticket.customer_id) if ticket else None
+            code = customer.code if customer is not None else None
+        if code is None:
+            self.app.call_from_thread(self.notify, "no customer on this ticket 此工單無客戶")
+        else:
+            self.app.call_from_thread(self.app.push_screen, CustomerScreen(self.context, code))
 
     def action_followups(self) -> None:
         from specialops.screens.followups import FollowUpsScreen

@@ -104,7 +104,7 @@ class FormModal(ModalScreen[Any]):
     FormModal VerticalScroll { height: auto; max-height: 18; }
     FormModal .form-label { margin-top: 0; color: $text-muted; }
     FormModal Input { height: 1; border: none; padding: 0 1; background: $boost; }
-    FormModal Input:focus { background: $primary 30%; }
+    FormModal Input:focus { background: $primary 30%; border: none; }
     FormModal TextArea { height: 4; border: none; background: $boost; }
     FormModal .form-error { color: $error; height: auto; }
     FormModal #form-message { color: $error; height: auto; }
@@ -152,8 +152,9 @@ class FormModal(ModalScreen[Any]):
                     yield Static("", id=f"error-{f.name}", classes="form-error", markup=False)
             yield Static("", id="form-message", markup=False)
             with Horizontal():
-                yield Button("Save 儲存 F2", id="form-save", variant="primary")
-                yield Button("Cancel 取消 Esc", id="form-cancel")
+                # compact: a one-line bordered button shows only its border, not its label
+                yield Button("Save 儲存 F2", id="form-save", variant="primary", compact=True)
+                yield Button("Cancel 取消 Esc", id="form-cancel", compact=True)
 
     def on_mount(self) -> None:
         if self.fields:

@@ -35,6 +35,9 @@ def _add_area_commands() -> None:
     from specialops.cli.risks import risks_app
 
     app.add_typer(risks_app, name="risks")
+    from specialops.cli.tickets import tickets_app
+
+    app.add_typer(tickets_app, name="tickets")
 
 
 _add_area_commands()
