@@ -20,10 +20,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from specialops import clock
+from specialops.errors import ValidationError
 from specialops.permissions import can
 from specialops.screens.base import AppHeader
 from specialops.screens.modals import ConfirmModal
-from specialops.widgets.form import RELOAD, ChoiceModal, FormField, FormModal
+from specialops.widgets.form import RELOAD, ChoiceModal, FormField, FormModal, iso_date
 from specialops.widgets.messages import forward_failure
 from specialops.widgets.record_list import RecordList
 from specialops.widgets.timeline import Bar, Timeline
@@ -141,6 +142,8 @@ def take_step(
 class ProjectDetailScreen(Screen):
     """A project's tabs; Escape goes back to the board."""
 
+    DEFAULT_CSS = "#project-keys { height: auto; padding: 0 1; }"
+
     BINDINGS = [
         Binding("escape", "back", "Board 看板", id="project.back"),
         Binding("left_square_bracket", "tab(-1)", "Prev tab", show=False, id="project.prev_tab"),
@@ -160,6 +163,11 @@ class ProjectDetailScreen(Screen):
         Binding("m", "meeting", "Meeting 會議", id="project.meeting"),
         Binding("x", "close_item", "Close item 整改完成", id="project.close_item"),
         Binding("o", "pass_acceptance", "Pass 驗收通過", id="project.pass"),
+        Binding("P", "add_phase", "Phase 階段", id="project.add_phase"),
+        Binding("s", "reschedule", "Reschedule 改期", id="project.reschedule"),
+        Binding("E", "expense", "Expense 費用", id="project.expense"),
+        Binding("R", "resolve_issue", "Resolve 解決", id="project.resolve_issue"),
+        Binding("d", "action_done", "Action done 待辦完成", id="project.action_done"),
         Binding("f5", "reload", "Reload", show=False, id="project.reload"),
     ]
 
@@ -173,6 +181,7 @@ class ProjectDetailScreen(Screen):
     def compose(self) -> ComposeResult:
         yield AppHeader(self.context, "Projects 項目看板")
         yield Static(self.code, id="project-title", classes="area-title", markup=False)
+        yield Static("", id="project-keys", markup=False)
         with TabbedContent(id="project-tabs"):
             with TabPane("Overview 概覽", id="overview"), VerticalScroll():
                 yield Static("Loading 載入中", id="overview-body")
@@ -223,6 +232,22 @@ class ProjectDetailScreen(Screen):
         self.query_one("#history-body", Static).update(self._history(data))
         self._plan(data)
         self.refresh_bindings()
+        self.query_one("#project-keys", Static).update(self._keys_line())
+
+    def _keys_line(self) -> Text:
+        """Every key the user may press now: at 80 columns the footer cannot hold them all."""
+        from textual.actions import parse
+
+        line = Text("keys 按鍵: ", style="dim")
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            _, name, params = parse(binding.action)
+            if not binding.show or name in ("back", "tab", "reload"):
+                continue
+            if self.check_action(name, params):
+                line.append(binding.key_display or binding.key, style="bold")
+                line.append(f" {binding.description}  ")
+        return line
 
     def _overview(self, data: Any) -> Group:
         from specialops.services.projects import ORIGIN_LABELS
@@ -413,6 +438,14 @@ class ProjectDetailScreen(Screen):
                 for r in data.rectifications
             ),
             "pass_acceptance": stage == "acceptance" and can(actor, "project.accept"),
+            "add_phase": data.is_pm and stage in ("planning", "plan-review", "executing"),
+            "reschedule": data.is_pm
+            and stage in ("planning", "plan-review", "executing")
+            and any(t.status not in ("done", "cancelled") for t in data.tasks),
+            "expense": data.is_pm and stage not in ("closed", "rejected", "cancelled"),
+            "resolve_issue": can(actor, "project.progress")
+            and any(i.status != "resolved" for i in data.issues),
+            "action_done": bool(self._open_actions()),
         }
         return rules.get(action, True)
 
@@ -719,6 +752,192 @@ class ProjectDetailScreen(Screen):
 
         field = FormField("opinion", "Opinion 驗收意見")
         self._form(f"{p.code}: acceptance passed 驗收通過", [field], submit, _nonempty("opinion"))
+
+    def action_add_phase(self) -> None:
+        from specialops.services import projects as svc
+
+        p = self.data.project
+        fields = [
+            FormField("name", "Phase 階段", required=True),
+            FormField("start_date", "Start 開始 (YYYY-MM-DD)", check=iso_date()),
+            FormField("end_date", "End 結束 (YYYY-MM-DD)", check=iso_date()),
+            FormField("deliverable", "Deliverable 交付物"),
+            FormField("acceptance_criteria", "Acceptance criteria 驗收標準"),
+        ]
+
+        def check(values: dict[str, str]) -> dict[str, str]:
+            return _dates_in_order(values, "start_date", "end_date")
+
+        def submit(values: dict[str, str]) -> Any:
+            return svc.add_phase(
+                self.context.store, self.context.actor, p.id, values["name"],
+                svc.parse_date(values["start_date"], "start_date"),
+                svc.parse_date(values["end_date"], "end_date"),
+                values["deliverable"].strip(), values["acceptance_criteria"].strip(),
+            )  # fmt: skip
+
+        self._form(f"{p.code}: new phase 新增階段", fields, submit, check)
+
+    def action_reschedule(self) -> None:
+        from specialops.services import projects as svc
+
+        p = self.data.project
+        executing = p.stage == "executing"
+        planned = self.data.baseline.get("tasks") or {}
+        tasks = {t.id: t for t in self.data.tasks if t.status not in ("done", "cancelled")}
+
+        def ask(task_id: int) -> None:
+            task = tasks[task_id]
+            fields = [
+                FormField("start_date", "Start 開始 (YYYY-MM-DD)", _text(task.start_date),
+                          check=iso_date()),
+                FormField("due_date", "Due 到期 (YYYY-MM-DD)", _text(task.due_date),
+                          check=iso_date()),
+            ]  # fmt: skip
+            if executing:
+                fields += [FormField("why", "Why the plan changes 變更原因", required=True),
+                           FormField("approved_by", "Approved by 核准人 (login)")]  # fmt: skip
+
+            def submit(values: dict[str, str]) -> Any:
+                return svc.reschedule_task(
+                    self.context.store, self.context.actor, task.id, task.version,
+                    start_date=svc.parse_date(values["start_date"], "start_date"),
+                    due_date=svc.parse_date(values["due_date"], "due_date"),
+                    why=values.get("why"), approved_by=values.get("approved_by", "").strip(),
+                )  # fmt: skip
+
+            def check(values: dict[str, str]) -> dict[str, str]:
+                return _dates_in_order(values, "start_date", "due_date")
+
+            base = planned.get(task.code)
+            title = f"{task.code} {task.title}: reschedule 改期"
+            if base:
+                title += f" (baseline 基準 {base[0] or '?'} .. {base[1] or '?'})"
+            self._form(title, fields, submit, check)
+
+        choices = [
+            (str(t.id), f"{t.code} {t.title} ({_text(t.start_date)} .. {_text(t.due_date)})")
+            for t in tasks.values()
+        ]
+        self._pick("Which task? 哪個任務", choices, ask)
+
+    def action_expense(self) -> None:
+        from specialops.services import projects as svc
+        from specialops.services import projects_rules as rules
+
+        p = self.data.project
+        categories = [(f"{EXPENSE_LABELS.get(c, c)} {c}", c) for c in svc.EXPENSE_CATEGORIES]
+        fields = [
+            FormField("category", "Category 類別", "other", required=True, choices=categories),
+            FormField("amount", "Amount 金額", required=True),
+            FormField("spent_on", "Spent on 日期 (YYYY-MM-DD)", str(clock.today()),
+                      required=True, check=iso_date()),
+            FormField("description", "Description 說明"),
+        ]  # fmt: skip
+
+        def amount(values: dict[str, str]) -> int:
+            try:
+                return rules.parse_money(values["amount"])
+            except ValidationError as error:
+                raise ValidationError(str(error), field="amount") from None
+
+        def check(values: dict[str, str]) -> dict[str, str]:
+            if not values.get("amount", "").strip():
+                return {}
+            try:
+                return {} if amount(values) > 0 else {"amount": "a positive amount"}
+            except ValidationError as error:
+                return {"amount": str(error)}
+
+        def submit(values: dict[str, str]) -> Any:
+            return svc.add_expense(
+                self.context.store, self.context.actor, p.id, amount(values),
+                category=values["category"],
+                spent_on=svc.parse_date(values["spent_on"], "spent_on"),
+                description=values["description"].strip(),
+            )  # fmt: skip
+
+        self._form(f"{p.code}: record an expense 登記費用", fields, submit, check)
+
+    def action_resolve_issue(self) -> None:
+        from specialops.services import projects as svc
+
+        issues = {i.id: i for i in self.data.issues if i.status != "resolved"}
+
+        def ask(issue_id: int) -> None:
+            issue = issues[issue_id]
+
+            def submit(values: dict[str, str]) -> Any:
+                return svc.resolve_issue(self.context.store, self.context.actor, issue.id,
+                                         issue.version, values["resolution"])  # fmt: skip
+
+            field = FormField("resolution", "Resolution 解決方式", required=True)
+            self._form(f"{issue.code} {issue.title}: resolve 解決", [field], submit)
+
+        choices = [(str(i.id), f"{i.code} [{i.severity}] {i.title}") for i in issues.values()]
+        self._pick("Which issue? 哪個問題", choices, ask)
+
+    def _open_actions(self) -> dict[int, Any]:
+        """Meeting action items still open that this user may close."""
+        actor = self.context.actor
+        manager = can(actor, "project.manage")
+        return {
+            item.id: item
+            for _meeting, items in self.data.meetings
+            for item in items
+            if item.status != "done" and (item.owner == actor.username or manager)
+        }
+
+    def action_action_done(self) -> None:
+        items = self._open_actions()
+
+        def done(item_id: int) -> None:
+            item = items[item_id]
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._close_action(item.id, item.version, item.title)
+
+            self.app.push_screen(ConfirmModal(f"Mark done 標記完成: {item.title}?"), answered)
+
+        choices = [
+            (str(i.id), f"{i.title} ({i.owner}, {i.due_date or '-'})") for i in items.values()
+        ]
+        self._pick("Which action item? 哪個待辦", choices, done)
+
+    @work(thread=True, exclusive=True, group="write", exit_on_error=False)
+    def _close_action(self, item_id: int, version: int, title: str) -> None:
+        from specialops.services import projects as svc
+
+        svc.set_action_done(self.context.store, self.context.actor, item_id, version)
+        self.app.call_from_thread(self.notify, f"Done 完成: {title}")
+        self.app.call_from_thread(self.refresh_data)
+
+
+EXPENSE_LABELS = {
+    "labour": "人工",
+    "materials": "材料",
+    "equipment": "設備",
+    "travel": "差旅",
+    "services": "外包",
+    "other": "其他",
+}
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _dates_in_order(values: dict[str, str], start: str, end: str) -> dict[str, str]:
+    """The end field's problem when both dates parse and the end comes first."""
+    from datetime import date
+
+    try:
+        first = date.fromisoformat(values.get(start, "").strip().replace("/", "-"))
+        last = date.fromisoformat(values.get(end, "").strip().replace("/", "-"))
+    except ValueError:
+        return {}
+    return {end: "ends before it starts 結束早於開始"} if last < first else {}
 
 
 def _date(text: Any) -> Any:
