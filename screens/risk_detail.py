@@ -99,7 +99,7 @@ class RiskDetailScreen(Screen):
     # ---------------------------------------------------------------- rendering
 
     def _show(self, detail, steps: list[tuple[str, str]]) -> None:
-        from specialops.services.risks import STATUS_LABELS, STRATEGY_LABELS
+        from specialops.services.risks import OPEN_ACTION_STATUSES, STATUS_LABELS, STRATEGY_LABELS
 
         self.detail, self.steps = detail, steps
         risk = detail.risk
@@ -167,7 +167,7 @@ class RiskDetailScreen(Screen):
             actions.add_column(header, no_wrap=header != "Action")
         today = clock.today()
         for act in detail.actions:
-            late = act.due_date and act.due_date < today and act.status in ("open", "in_progress")
+            late = act.due_date and act.due_date < today and act.status in OPEN_ACTION_STATUSES
             actions.add_row(
                 act.code or "",
                 act.title,
@@ -237,7 +237,6 @@ class RiskDetailScreen(Screen):
         impact = risk.residual_impact if residual else risk.impact
 
         def save(values: dict[str, str]):
-            loss = values.get("loss_amount", "").replace(",", "").strip()
             probability = values.get("probability", "").strip()
             return risks.assess(
                 self.context.store,
@@ -248,7 +247,7 @@ class RiskDetailScreen(Screen):
                 impact=int(values["impact"]),
                 residual=residual,
                 probability=int(probability) if probability else None,
-                loss_amount=round(float(loss) * 100) if loss else None,
+                loss_amount=risks.parse_money(values.get("loss_amount", "")),
                 note=values["note"] or None,
             )
 
@@ -370,7 +369,7 @@ class RiskDetailScreen(Screen):
 
         if not self.detail:
             return
-        open_actions = [a for a in self.detail.actions if a.status in ("open", "in_progress")]
+        open_actions = [a for a in self.detail.actions if a.status in risks.OPEN_ACTION_STATUSES]
         if not open_actions:
             self.notify("No open action 沒有未完成的措施")
             return

@@ -18,6 +18,7 @@ from specialops import clock
 from specialops.identity import SYSTEM, Actor
 from specialops.models.core import Department
 from specialops.models.risks import IndicatorReading, Risk, RiskAction, RiskIndicator
+from specialops.services.risk_rules import OPEN_ACTION_STATUSES
 from specialops.store.store import Store
 
 FeedFn = Callable[[Session, str | None, date], float | None]
@@ -55,9 +56,7 @@ def overdue_risk_actions(session: Session, arg: str | None, today: date) -> floa
     query = (
         select(func.count())
         .select_from(RiskAction)
-        .where(
-            col(RiskAction.status).in_(("open", "in_progress")), col(RiskAction.due_date) < today
-        )
+        .where(col(RiskAction.status).in_(OPEN_ACTION_STATUSES), col(RiskAction.due_date) < today)
     )
     department = department_id(session, arg)
     if department is not None:

@@ -70,6 +70,8 @@ def expected_loss(probability_percent: int | None, loss_minor: int | None) -> in
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+OPEN_ACTION_STATUSES = ("open", "in_progress")  # an action still to be done
+
 DIRECTIONS = ("higher_worse", "lower_worse")
 INDICATOR_LEVELS = ("ok", "warning", "critical")
 

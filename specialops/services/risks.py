@@ -50,6 +50,7 @@ BUILTIN_CATEGORIES = (
     ("personnel", "Personnel", "人員"),
 )
 ACTION_STATUSES = ("open", "in_progress", "done", "cancelled")
+OPEN_ACTION_STATUSES = rules.OPEN_ACTION_STATUSES
 HIGH_LEVELS = ("high", "critical")
 
 
@@ -227,6 +228,18 @@ def add_category(store: Store, actor: Actor, code: str, name: str, name_zh: str)
         if session.exec(select(RiskCategory).where(RiskCategory.code == code)).first():
             raise ValidationError(f"category {code} already exists", field="code")
         session.add(RiskCategory(code=code, name=name, name_zh=name_zh))
+
+
+def parse_money(text: str, field_name: str = "loss_amount") -> int | None:
+    """A typed amount (``1,250,000.50``) in minor units, read as imports read it."""
+    from specialops.entities import get
+    from specialops.io.convert import CellError, importer
+
+    spec = get("risks").by_name[field_name]
+    try:
+        return importer(spec, required=False)(text)
+    except CellError as error:
+        raise ValidationError(f"{field_name}: {error}", field=field_name) from None
 
 
 # --- identify, assess, respond --------------------------------------------------------------
@@ -664,9 +677,7 @@ def risk_alerts(session: Session, now: datetime) -> Iterator[alerts.Alert]:
     for action, risk in session.exec(
         select(RiskAction, Risk)
         .join(Risk, col(Risk.id) == RiskAction.risk_id)
-        .where(
-            col(RiskAction.status).in_(("open", "in_progress")), col(RiskAction.due_date) < today
-        )
+        .where(col(RiskAction.status).in_(OPEN_ACTION_STATUSES), col(RiskAction.due_date) < today)
     ).all():
         days = (today - action.due_date).days if action.due_date else 0
         yield alerts.Alert(
