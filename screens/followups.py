@@ -3,24 +3,21 @@ satisfaction (1–5) and comments."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from textual import on, work
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Static
 
-from specialops.listing import PageSource
+from specialops.listing import ListSpec
 from specialops.permissions import can
-from specialops.screens.base import AreaScreen
+from specialops.screens.status_list import StatusListScreen
 from specialops.screens.ticket_detail import push_form
 from specialops.widgets.form import FormField, FormModal, integer_between
 from specialops.widgets.record_list import RecordList
 
-STATUS_CYCLE = ("scheduled", "done", "cancelled", None)
 
-
-class FollowUpsScreen(AreaScreen):
+class FollowUpsScreen(StatusListScreen):
     """The follow-up visits to make, the oldest first."""
 
     AREA_TITLE = "Follow-ups 回訪"
@@ -31,49 +28,19 @@ class FollowUpsScreen(AreaScreen):
         Binding("k", "customer", "Customer 客戶", id="followups.customer"),
     ]
 
-    def __init__(self, context) -> None:
-        super().__init__(context)
-        self.status: str | None = "scheduled"
+    LIST_ID = "followups"
+    STATUS_CYCLE = ("scheduled", "done", "cancelled", None)
+    HINT = "Enter record result 記錄結果  w status  k customer  Esc back"
 
-    def compose_body(self) -> ComposeResult:
+    def list_spec(self) -> ListSpec:
         from specialops.services.tickets_queue import followups_spec
 
-        self.source = PageSource(self.context.store, followups_spec(self.status))
-        yield Static("", id="followups-title", classes="area-title", markup=False)
-        yield RecordList(self.source, id="followups")
+        return followups_spec(None)
 
-    def on_mount(self) -> None:
-        self._describe(None)
-
-    def _describe(self, count: int | None) -> None:
+    def status_labels(self) -> Mapping[str, str]:
         from specialops.services.tickets_queue import FOLLOWUP_STATUS
 
-        label = FOLLOWUP_STATUS.get(self.status or "", "all 全部")
-        shown = "" if count is None else f"  {count} shown"
-        self.query_one("#followups-title", Static).update(
-            f"Follow-ups 回訪 [{label}]{shown}   Enter record result 記錄結果  w status  "
-            "k customer  Esc back"
-        )
-
-    @on(RecordList.Loaded, "#followups")
-    def _counted(self, event: RecordList.Loaded) -> None:
-        self._describe(event.count)
-
-    def refresh_data(self) -> None:
-        self.query_one(RecordList).rows.reload()
-
-    def action_cycle_status(self) -> None:
-        from specialops.services.tickets_queue import followups_spec
-
-        self.status = STATUS_CYCLE[(STATUS_CYCLE.index(self.status) + 1) % len(STATUS_CYCLE)]
-        record_list = self.query_one(RecordList)
-        self.source = PageSource(self.context.store, followups_spec(self.status))
-        record_list.source = record_list.rows.source = self.source
-        record_list.rows.reload()
-        self._describe(None)
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
+        return FOLLOWUP_STATUS
 
     def action_customer(self) -> None:
         row = self.query_one(RecordList).current

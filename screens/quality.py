@@ -3,24 +3,21 @@ below the standard opens a corrective action for the agent."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from textual import on, work
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Static
 
-from specialops.listing import PageSource
+from specialops.listing import ListSpec
 from specialops.permissions import can
-from specialops.screens.base import AreaScreen
+from specialops.screens.status_list import StatusListScreen
 from specialops.screens.ticket_detail import push_form
 from specialops.widgets.form import FormField, FormModal, integer_between
 from specialops.widgets.record_list import RecordList
 
-STATUS_CYCLE = ("queued", "reviewed", None)
 
-
-class QualityScreen(AreaScreen):
+class QualityScreen(StatusListScreen):
     """Sampled tickets waiting for review, and the reviews done."""
 
     AREA_TITLE = "Quality 質檢"
@@ -31,53 +28,24 @@ class QualityScreen(AreaScreen):
         Binding("m", "sample", "Sample last week 抽樣", id="quality.sample"),
     ]
 
-    def __init__(self, context) -> None:
-        super().__init__(context)
-        self.status: str | None = "queued"
+    LIST_ID = "reviews"
+    STATUS_CYCLE = ("queued", "reviewed", None)
+    HINT = "Enter review 評分  w status  m sample  Esc back"
 
-    def compose_body(self) -> ComposeResult:
+    def list_spec(self) -> ListSpec:
         from specialops.services.tickets_queue import reviews_spec
 
-        self.source = PageSource(self.context.store, reviews_spec(self.status))
-        yield Static("", id="reviews-title", classes="area-title", markup=False)
-        yield RecordList(self.source, id="reviews")
+        return reviews_spec(None)
 
-    def on_mount(self) -> None:
-        self._describe(None)
+    def status_labels(self) -> Mapping[str, str]:
+        from specialops.services.tickets_queue import REVIEW_STATUS
+
+        return REVIEW_STATUS
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "sample":
             return can(self.context.actor, "ticket.review")
         return True
-
-    def _describe(self, count: int | None) -> None:
-        from specialops.services.tickets_queue import REVIEW_STATUS
-
-        label = REVIEW_STATUS.get(self.status or "", "all 全部")
-        shown = "" if count is None else f"  {count} shown"
-        self.query_one("#reviews-title", Static).update(
-            f"Quality 質檢 [{label}]{shown}   Enter review 評分  w status  m sample  Esc back"
-        )
-
-    @on(RecordList.Loaded, "#reviews")
-    def _counted(self, event: RecordList.Loaded) -> None:
-        self._describe(event.count)
-
-    def refresh_data(self) -> None:
-        self.query_one(RecordList).rows.reload()
-
-    def action_cycle_status(self) -> None:
-        from specialops.services.tickets_queue import reviews_spec
-
-        self.status = STATUS_CYCLE[(STATUS_CYCLE.index(self.status) + 1) % len(STATUS_CYCLE)]
-        record_list = self.query_one(RecordList)
-        self.source = PageSource(self.context.store, reviews_spec(self.status))
-        record_list.source = record_list.rows.source = self.source
-        record_list.rows.reload()
-        self._describe(None)
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
 
     def action_sample(self) -> None:
         self._sample()
