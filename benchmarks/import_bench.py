@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -215,6 +216,142 @@ def _round(folder: Path, source: Path, rows: int, n: int) -> dict[str, float]:
     }
 
 
+TICKET_COLUMNS = [
+    "code",
+    "customer",
+    "channel",
+    "type",
+    "priority",
+    "category",
+    "subject",
+    "description",
+    "status",
+    "opened_at",
+]
+TICKET_CUSTOMERS = 1000
+
+
+def write_tickets(path: Path, rows: int) -> None:
+    """A CSV of ``rows`` tickets over ``TICKET_CUSTOMERS`` customers, opened through 2026."""
+    channels = ("hotline", "chat", "電子郵件", "walk_in")
+    priorities = ("normal", "high", "urgent", "低")
+    statuses = ("closed", "resolved", "closed", "new")
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(TICKET_COLUMNS)
+        for n in range(1, rows + 1):
+            minute = n * 7 % (330 * 24 * 60)
+            out.writerow(
+                [
+                    f"TKT-{n:06d}",
+                    f"CUS-{n % TICKET_CUSTOMERS + 1:06d}",
+                    channels[n % 4],
+                    "complaint" if n % 5 == 0 else "consultation",
+                    priorities[n % 4],
+                    ("billing", "帳務", "delivery", "")[n % 4],
+                    f"訂單 {n} 的發票問題",
+                    "客戶來電詢問發票抬頭與統一編號, please call back" + (" 急" if n % 9 else ""),
+                    statuses[n % 4],
+                    f"2026-01-{1 + minute // 1440 % 28:02d}T{minute // 60 % 24:02d}:"
+                    f"{minute % 60:02d}",
+                ]
+            )
+
+
+def raw_ticket_rows(source: Path, customers: dict[str, int]) -> list[tuple[object, ...]]:
+    """The rows of a tickets CSV as plain sqlite3 would write them (already parsed)."""
+    choices = {"電子郵件": "email", "低": "low", "帳務": "billing"}
+    stamp = "2026-11-28 01:30:00.000000"
+    with source.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        return [
+            (
+                n,
+                r[0],
+                customers[r[1]],
+                choices.get(r[2], r[2]),
+                r[3],
+                choices.get(r[4], r[4]),
+                choices.get(r[5], r[5]),
+                r[6],
+                r[7],
+                r[8],
+                r[9].replace("T", " ") + ":00.000000",
+                stamp,
+                stamp,
+                stamp,
+                stamp,
+                0,
+                0,
+                0,
+                1,
+                stamp,
+                stamp,
+            )
+            for n, r in enumerate(reader, start=1)
+        ]
+
+
+def raw_ticket_insert(db: Path, source: Path) -> float:
+    """Plain sqlite3 executemany of the parsed tickets (indexes and search trigger included)."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    customers = dict(conn.execute("SELECT code, id FROM customers"))
+    rows = raw_ticket_rows(source, customers)
+    conn.execute("PRAGMA synchronous = NORMAL")
+    started = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany(
+        "INSERT INTO tickets (id, code, customer_id, channel, type, priority, category, subject, "
+        "description, status, opened_at, response_due, resolve_due, due_at, warn_at, "
+        "paused_seconds, response_breached, resolve_breached, version, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+def ticket_round(folder: Path, rows: int, n: int) -> float:
+    """Tickets side by side: plain sqlite3 and the import into a copy of one database."""
+    from specialops.identity import Actor
+    from specialops.io.engine import import_file
+    from specialops.store.store import open_store
+
+    base = _fresh_db(folder, f"tickets-base{n}.db")
+    customers = folder / "ticket-customers.csv"
+    write_customers(customers, TICKET_CUSTOMERS)
+    _cli(base, "import", "customers", str(customers))
+    source = folder / "tickets.csv"
+    write_tickets(source, rows)
+    raw_db, ours_db = folder / f"tickets-raw{n}.db", folder / f"tickets-ours{n}.db"
+    shutil.copy(base, raw_db)
+    shutil.copy(base, ours_db)
+    raw_s = raw_ticket_insert(raw_db, source)
+    store = open_store(f"sqlite:///{ours_db}")
+    try:
+        started = time.perf_counter()
+        summary = import_file(store, Actor(ADMIN, "admin"), "tickets", source)
+        inner = time.perf_counter() - started
+    finally:
+        store.dispose()
+    if summary.errors or summary.inserted != rows:
+        raise SystemExit(f"ticket import failed: {summary.errors[:3]}")
+    print(f"round {n}: {_load()}")
+    print(f"import {rows:,} tickets (CSV, validation, routing and SLA deadlines per row)")
+    print(f"  sqlite3 executemany   {raw_s:7.2f} s  {rows / raw_s:10,.0f} rows/s")
+    print(
+        f"  in process            {inner:7.2f} s  {rows / inner:10,.0f} rows/s  "
+        f"({raw_s / inner:.2f}x raw; target >= 0.3x; lock {summary.lock_seconds or 0:.2f} s)"
+    )
+    for db in (base, raw_db, ours_db):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+    return raw_s / inner
+
+
 def main(rows: int = ROWS, big_rows: int = BIG_ROWS, rounds: int = ROUNDS) -> None:
     """Print import/export rates next to plain sqlite3, lock time and peak memory."""
     with tempfile.TemporaryDirectory(prefix="specialops-bench-") as name:
@@ -222,10 +359,15 @@ def main(rows: int = ROWS, big_rows: int = BIG_ROWS, rounds: int = ROUNDS) -> No
         source = folder / "customers.csv"
         write_customers(source, rows)
         ratios = [_round(folder, source, rows, n) for n in range(1, rounds + 1)]
+        for n, ratio in enumerate(
+            [ticket_round(folder, rows, n) for n in range(1, rounds + 1)], start=0
+        ):
+            ratios[n]["tickets"] = ratio
         if rounds > 1:
             print(f"median of {rounds} rounds (x raw sqlite3):")
             for key, label in (
                 ("import", "import in process (target >= 0.3x)"),
+                ("tickets", "tickets import in process (target >= 0.3x)"),
                 ("import_cli", "import with process start"),
                 ("export", "export in process (target >= 0.5x)"),
                 ("export_cli", "export with process start"),

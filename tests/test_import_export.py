@@ -302,6 +302,74 @@ def test_plan_hash_equals_the_audit_log_hash() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [(None, '{"name":"王\\"小明\\n","n":"a\\\\b"}'), ('{"tier":"gold"}', '{"tier":null}')],
+)
+def test_chain_text_equals_the_audit_log_hash(before: str | None, after: str) -> None:
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 11, 28, 1, 30, tzinfo=UTC)
+    common = (at, "chen", "root", "customers", "import of 客戶.csv", "b1")
+    action = "insert" if before is None else "update"
+    chain = engine._Chain("ab" * 32, engine._entry_format(*common))
+    link = chain(
+        1,
+        action.encode(),
+        after.encode(),
+        before.encode() if before else None,
+        json.dumps("CUS-000007").encode(),
+        7,
+    )
+    row = {
+        "at": at,
+        "username": "chen",
+        "real_username": "root",
+        "action": action,
+        "entity": "customers",
+        "record_id": 7,
+        "code": "CUS-000007",
+        "before": before,
+        "after": after,
+        "comment": "import of 客戶.csv",
+        "batch": "b1",
+    }
+    assert link[:32] == bytes.fromhex("ab" * 32)
+    assert link[32:].hex() == audit.entry_hash("ab" * 32, row)
+
+
+def test_highest_code_reads_only_this_entitys_numbers() -> None:
+    codes = ["CUS-000041", None, "", "CUS-９", "CUS-12a", "TKT-999999", "CUS-", "CUS-000007"]
+    assert engine.highest_code("CUS-", codes) == 41
+    assert engine.highest_code("CUS-", ["CUS-٣٤"]) == 34  # any decimal digits, as int() reads them
+    assert engine.highest_code("CUS-", []) == 0
+
+
+def test_inserts_and_updates_in_one_file_chain_in_file_order(ctx, tmp_path) -> None:
+    import_file(
+        ctx.store,
+        ctx.actor,
+        "customers",
+        write(tmp_path / "a.csv", HEADER + "CUS-000001,A,,,,,,\n"),
+    )
+    mixed = write(
+        tmp_path / "b.csv",
+        HEADER + ",New one,,,,,,\nCUS-000001,A renamed,,,,,,\nCUS-000010,Given,,,,,,\n",
+    )
+    summary = import_file(ctx.store, ctx.actor, "customers", mixed, upsert=True)
+    assert (summary.inserted, summary.updated) == (2, 1)
+    batch = entries(ctx, batch=summary.batch)
+    assert [(e.action, e.code) for e in batch] == [
+        ("import", None),
+        ("insert", "CUS-000011"),
+        ("update", "CUS-000001"),
+        ("insert", "CUS-000010"),
+    ]
+    assert json.loads(batch[2].before) == {"name": "A"}
+    assert json.loads(batch[2].after) == {"name": "A renamed"}
+    verify(ctx)
+
+
 TEXT = st.text(
     alphabet=st.sampled_from(list("ab 王小明,\"'\n\r=+-@😀客戶\t;")), min_size=1, max_size=12
 ).filter(lambda s: s.strip())

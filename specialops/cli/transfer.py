@@ -105,16 +105,18 @@ def import_command(
                 progress=progress,
                 log=(lambda line: say(f"specialops: {line}")) if verbose else None,
             )
+        for problem in summary.errors:
+            say(str(problem))
+        if summary.unlisted_errors:
+            say(f"… and {summary.unlisted_errors} more problems")
+        if as_json:
+            emit_json(summary.as_json())
+        else:
+            print(_import_line(summary), flush=True)
+        if summary.written:
+            c.store.checkpoint()
     finally:
         c.close()
-    for problem in summary.errors:
-        say(str(problem))
-    if summary.unlisted_errors:
-        say(f"… and {summary.unlisted_errors} more problems")
-    if as_json:
-        emit_json(summary.as_json())
-    else:
-        print(_import_line(summary))
     if not summary.ok and on_error == "abort":
         raise typer.Exit(EXIT_REJECTED)
 

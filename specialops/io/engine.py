@@ -1,31 +1,32 @@
 """Import and export of any registered entity (SPEC §9, §9.1).
 
-An import runs in four steps on one connection:
+An import runs in four steps on one connection, with a private scratch
+database attached to it (SQLite deletes it when it is detached):
 
 1. *stage*: read the file as a stream and convert it a block of rows at a
    time, column by column, with the field's compiled converter (a few checks
    in C prove a block needs nothing beyond the common case; otherwise it is
-   converted cell by cell), and write the good rows to a TEMP table.
-   Temporary tables live in SQLite's temp database, so staging never takes
-   the shared database's write lock and memory stays flat for any file size.
+   converted cell by cell), and write the good rows to the scratch database.
+   Staging never takes the shared database's write lock, and memory stays
+   flat for any file size.
 2. *match*: find duplicate keys in the file and the records that already
    exist (one join against the table), deciding insert / update /
    unchanged per row; every problem is collected with its line and column.
 3. *plan*: from a snapshot (last audit hash, code counter, highest id) give
-   new rows their ids and codes and compute the audit hash chain: SQLite
-   builds each record's JSON, Python only hashes (the chain is sequential),
-   and the hashes go to another TEMP table.
+   new rows their ids and codes and write every audit entry: SQLite builds
+   each record's JSON, then one ``INSERT … SELECT`` in file order calls
+   :class:`_Chain`, which fills in the hashed text and hashes it (the chain
+   is inherently one entry after another).
 4. *publish*: one ``BEGIN IMMEDIATE`` transaction checks the snapshot still
-   holds and copies the staged rows, and the audit entries built again from
-   them with their planned hashes, with ``INSERT … SELECT`` / ``UPDATE …
-   FROM``. If someone wrote in between, it rolls back and re-runs steps 2–3
-   (outside the lock) before trying again.
+   holds and copies the staged rows and the planned audit entries with
+   ``INSERT … SELECT`` / ``UPDATE … FROM``. If someone wrote in between, it
+   rolls back and re-runs steps 2–3 (outside the lock) before trying again.
 
-So the write lock is held only for the checks and the copy. Measured by
-``benchmarks/import_bench.py`` on 2 cores shared with other jobs (load
-average 2–3): 100,000 customers hold it 0.9–1.45 s; 1,000,000 rows held it
-about 20 s (load average 5), so imports that large are for quiet hours or
-should be split. This path needs SQLite (3.33+ for ``UPDATE … FROM``).
+So the write lock is held only for the checks and the copy: about the time
+a plain ``executemany`` of the same rows takes (``benchmarks/import_bench.py``
+prints both). The write-ahead log is copied back afterwards by the caller
+(:meth:`Store.checkpoint`), without the lock. This path needs SQLite (3.33+
+for ``UPDATE … FROM``).
 
 An export reads plain tuples from the driver a block at a time, converts
 only the columns whose text is not the stored value, and hands the blocks
@@ -35,9 +36,9 @@ cell could start a formula.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import json
-import re
 import shutil
 import sys
 import tempfile
@@ -252,21 +253,67 @@ def _hasher(
     return digest
 
 
-def _insert_text(
+def _entry_format(
     at: Any, username: str, real: str, entity: str, comment: str | None, batch: str | None
 ) -> bytes:
-    """The hashed text of an ``insert`` entry as a bytes format.
+    """The hashed text of a record's entry as a bytes format (see :func:`_template`).
 
-    Its arguments are the previous hash, the record's JSON with ``\\`` and ``"``
-    escaped, the quoted code (``json_quote``) and the record id, all as SQLite
-    gives them in UTF-8. That escaping of the JSON is
-    :func:`json.encoder.encode_basestring`'s, since the JSON that
-    ``json_object`` writes holds no raw control character.
+    Its arguments: action, after (JSON string or ``null``), before (the same),
+    the code as JSON and the record id.
     """
     middle, rest, end = _template(at, username, real, entity, comment, batch)
-    pieces = ('{"action": "insert", "after": "', f'"{middle}null, "code": ', rest, end)
-    head, after, code, tail = (p.encode("utf-8").replace(b"%", b"%%") for p in pieces)
-    return b"%s" + head + b"%s" + after + b"%s" + code + b"%d" + tail
+    pieces = ('{"action": "', '", "after": ', middle, ', "code": ', rest, end)
+    head, after, before, code, record, tail = (
+        p.encode("utf-8").replace(b"%", b"%%") for p in pieces
+    )
+    return head + b"%s" + after + b"%s" + before + b"%s" + code + b"%s" + record + b"%d" + tail
+
+
+def _json_string(text: bytes | None) -> bytes:
+    """The JSON string of UTF-8 text that holds no raw control character, as JSON text is."""
+    if text is None:
+        return b"null"
+    return b'"' + text.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
+
+
+class _Chain:
+    """The audit hash chain as a SQLite function, called once per entry in file order.
+
+    It fills the entry's hashed text (:func:`_entry_format`), hashes it after
+    the previous hash and returns the link: the previous and the new digest,
+    32 bytes each (:func:`_link_sql` gives them back as the log's hex text).
+    """
+
+    def __init__(self, prev: str, text: bytes) -> None:
+        self.hex = prev.encode()
+        self.digest = bytes.fromhex(prev)
+        self.text = text
+        self.seq = -1
+        self.out_of_order = False
+
+    def __call__(
+        self, seq: int, action: bytes, after: bytes, before: bytes | None, code: bytes, id_: int
+    ) -> bytes:
+        if seq <= self.seq:
+            self.out_of_order = True
+        self.seq = seq
+        text = self.text % (action, _json_string(after), _json_string(before), code, id_)
+        digest = hashlib.sha256(self.hex + text).digest()
+        link = self.digest + digest
+        self.digest, self.hex = digest, binascii.hexlify(digest)
+        return link
+
+
+def _link_sql(link: str) -> str:
+    """SQL for the previous and the new hash of a :class:`_Chain` link, as hex text."""
+    return f"lower(hex(substr({link}, 1, 32))), lower(hex(substr({link}, 33)))"
+
+
+def highest_code(prefix: str, codes: Iterable[Any]) -> int:
+    """The highest number among ``codes`` of the form ``prefix`` + digits (0 if none)."""
+    size = len(prefix)
+    numbers = [c[size:] for c in codes if c and c.startswith(prefix)]
+    return max(map(int, filter(str.isdecimal, numbers)), default=0)
 
 
 def _model_default(model: type, column: str) -> Any:
@@ -338,6 +385,13 @@ class _Import:
         self.conn: Connection = store.write_engine.connect()
         self.raw: Any = self.conn.connection.dbapi_connection
         self.snapshot: dict[str, Any] = {}
+        self.saved_pragmas: dict[str, Any] = {}
+        # The highest number of the entity's own codes given in the file, so that the
+        # codes allocated later follow it. (A row rejected after staging may still
+        # count: the counter may then skip numbers, never repeat one.)
+        self.code_prefix = f"{self.model.__code_prefix__}-" if spec.allocates_codes else None
+        self.key_at = next((i for i, f in enumerate(self.fields) if f.name == spec.key), None)
+        self.highest_code = 0
 
     # -- compile ------------------------------------------------------------
 
@@ -357,7 +411,7 @@ class _Import:
             key_spec = self.spec.key_field
             return column_importer(key_spec, unneutralise=unneutralise, required=f.required)
         refs = load_refs(self.store, f) if f.kind == "ref" else None
-        processor = _bind(column, dialect) if bind else None
+        processor = column.type.dialect_impl(dialect).bind_processor(dialect) if bind else None
         return column_importer(
             f,
             refs=refs,
@@ -384,32 +438,54 @@ class _Import:
         return self.raw.execute(sql, tuple(params))
 
     def create_tables(self) -> None:
-        self._sql("PRAGMA temp_store = FILE")
+        """Attach a private scratch database for the staged rows and set the connection up.
+
+        SQLite deletes an attached database named ``''`` when it is detached:
+        staging never takes the shared database's write lock, and leaves nothing
+        behind. Its journal is off: a failure there ends the import anyway.
+        """
+        self.saved_pragmas = {
+            pragma: self._sql(f"PRAGMA {pragma}").fetchone()[0]
+            for pragma in ("wal_autocheckpoint", "cache_size")
+        }
         # This connection's big commit must not checkpoint while others wait (see publish).
         self._sql("PRAGMA wal_autocheckpoint = 0")
-        # A larger page cache keeps the publish's index updates in memory rather than
-        # spilling to the WAL page by page (measured: 1M rows 24 s → see the benchmark).
+        # Larger page caches keep the publish's index updates in memory rather than
+        # spilling to the WAL page by page (measured: 1M rows 24 s → see the benchmark),
+        # and the staged rows of a file of 100,000 rows out of the scratch file.
         self._sql("PRAGMA cache_size = -98304")
-        self._sql("DROP TABLE IF EXISTS temp.imp_rows")
-        self._sql("DROP TABLE IF EXISTS temp.imp_audit")
+        self._sql("ATTACH DATABASE '' AS imp")
+        self._sql("PRAGMA imp.journal_mode = OFF")
+        self._sql("PRAGMA imp.synchronous = OFF")
+        self._sql("PRAGMA imp.cache_size = -65536")
         extra = "".join(f", s_{f.column} TEXT" for f in self.self_refs)
         cols = "".join(f", {_quote(c)}" for c in self.stage_cols)
         self._sql(
-            "CREATE TEMP TABLE imp_rows (line INTEGER PRIMARY KEY, staged INTEGER, "
+            "CREATE TABLE imp.imp_rows (line INTEGER PRIMARY KEY, staged INTEGER, "
             "op TEXT DEFAULT 'insert', alloc INTEGER DEFAULT 0, target_id INTEGER, "
             "seen_version INTEGER, new_id INTEGER, before TEXT, changed TEXT, after TEXT"
             f"{extra}{cols})"
         )
-        self._sql(f"CREATE INDEX temp.imp_rows_key ON imp_rows ({_quote('f_' + self.key_col)})")
         self._sql(
-            "CREATE TEMP TABLE imp_audit (seq INTEGER PRIMARY KEY, action, record_id, code, "
-            "before, after, prev_hash, hash)"
+            "CREATE TABLE imp.imp_audit (seq INTEGER PRIMARY KEY, action, record_id, code, "
+            "before, after)"
         )
+        self._sql("CREATE TABLE imp.imp_links (seq INTEGER PRIMARY KEY, link)")
 
     def close(self) -> None:
-        # Dropping the connection drops its TEMP tables and their file.
+        """Detach the scratch database and give the connection back with its usual settings.
+
+        Closing the connection instead would copy the WAL back into the database
+        there and then when it is the last one; that is left to the store's close.
+        """
         try:
+            if self.saved_pragmas:
+                self._sql("DETACH DATABASE imp")
+            for pragma, value in self.saved_pragmas.items():
+                self._sql(f"PRAGMA {pragma} = {int(value)}")
+        except Exception:
             self.conn.invalidate()
+            raise
         finally:
             self.conn.close()
 
@@ -490,6 +566,9 @@ class _Import:
             keep = [index for index in range(len(lines)) if index not in failed]
             lines = [lines[index] for index in keep]
             converted = [[values[index] for index in keep] for values in converted]
+        if self.code_prefix and self.key_at is not None:
+            found_code = highest_code(self.code_prefix, converted[self.key_at])
+            self.highest_code = max(self.highest_code, found_code)
         first = self.staged + 1
         if self.derive is None:
             rows: list[Any] = list(
@@ -537,6 +616,8 @@ class _Import:
         table = _quote(self.table_name)
         self._sql("BEGIN")
         try:
+            # Built once every row is staged: one sorted build instead of an update per row.
+            self._sql(f"CREATE INDEX IF NOT EXISTS imp.imp_rows_key ON imp_rows ({key})")
             if self.has_key:
                 self._duplicates(key)
             for f in self.self_refs:
@@ -669,6 +750,7 @@ class _Import:
             f"changed = NULL, after = NULL{self_refs} WHERE op <> 'reject'"
         )
         self._sql("DELETE FROM imp_audit")
+        self._sql("DELETE FROM imp_links")
         self._sql("COMMIT")
 
     def take_snapshot(self) -> None:
@@ -693,22 +775,26 @@ class _Import:
             "counter": counter,
         }
 
+    new_id = "r.new_id"  # how the plan gives an inserted row its id (SQL over ``imp_rows r``)
+
     def plan(self, batch_event: audit.Event) -> None:
         """Give new rows ids and codes, and build the audit entries, against the snapshot."""
         snap = self.snapshot
         code = _quote("f_" + self.key_col)
         self._sql("BEGIN")
         try:
-            if self._sql("SELECT 1 FROM imp_rows WHERE op <> 'insert' LIMIT 1").fetchone():
+            mixed = self._sql("SELECT 1 FROM imp_rows WHERE op <> 'insert' LIMIT 1").fetchone()
+            if mixed or self.self_refs:
                 self._sql(
                     "UPDATE imp_rows SET new_id = ? + x.n FROM (SELECT line, row_number() OVER "
                     "(ORDER BY line) AS n FROM imp_rows WHERE op = 'insert') AS x "
                     "WHERE imp_rows.line = x.line",
                     (snap["max_id"],),
                 )
+                self.new_id = "r.new_id"
             else:
                 # Every staged row is an insert: its number is its place among them.
-                self._sql("UPDATE imp_rows SET new_id = ? + staged", (snap["max_id"],))
+                self.new_id = f"({int(snap['max_id'])} + r.staged)"
             if snap["prefix"]:
                 self._plan_codes(code)
             for f in self.self_refs:
@@ -728,47 +814,31 @@ class _Import:
         snap = self.snapshot
         prefix = snap["prefix"]
         width = self.model.__code_width__
-        pattern = re.compile(rf"^{re.escape(prefix)}-(\d+)$")
-        # The highest number given in the file: plain ASCII numbers are read by
-        # SQLite, anything else (other digits, very long numbers) by the pattern.
-        start = len(prefix) + 2
-        ascii_number = (
-            f"substr({code}, {start}) <> '' AND substr({code}, {start}) NOT GLOB '*[^0-9]*' "
-            f"AND length({code}) < {start + 18}"
-        )
-        found = self._sql(
-            f"SELECT max(CAST(substr({code}, {start}) AS INTEGER)) FROM imp_rows "
-            f"WHERE op = 'insert' AND substr({code}, 1, {start - 1}) = ? AND {ascii_number}",
-            (prefix + "-",),
-        ).fetchone()[0]
-        given = int(found or 0)
-        for (value,) in self._sql(
-            f"SELECT {code} FROM imp_rows WHERE op = 'insert' AND {code} LIKE ? "
-            f"AND NOT ({ascii_number} AND substr({code}, 1, {start - 1}) = ?)",
-            (prefix + "-%", prefix + "-"),
-        ):
-            match = pattern.match(value)
-            if match:
-                given = max(given, int(match[1]))
+        # The highest number the file gives was found while staging.
+        given = self.highest_code
         base = max(snap["counter"], given)
-        self._sql(
-            f"UPDATE imp_rows SET alloc = 1, {code} = printf('%s-%0{width}d', ?, ? + x.n) "
-            "FROM (SELECT line, row_number() OVER (ORDER BY line) AS n FROM imp_rows "
-            f"WHERE op = 'insert' AND {code} IS NULL) AS x WHERE imp_rows.line = x.line",
-            (prefix, base),
-        )
-        allocated = self._sql("SELECT count(*) FROM imp_rows WHERE alloc = 1").fetchone()[0]
+        missing = self._sql(
+            f"SELECT count(*) FROM imp_rows WHERE {code} IS NULL AND op = 'insert'"
+        ).fetchone()[0]
+        if missing:
+            self._sql(
+                f"UPDATE imp_rows SET alloc = 1, {code} = printf('%s-%0{width}d', ?, ? + x.n) "
+                "FROM (SELECT line, row_number() OVER (ORDER BY line) AS n FROM imp_rows "
+                f"WHERE op = 'insert' AND {code} IS NULL) AS x WHERE imp_rows.line = x.line",
+                (prefix, base),
+            )
         snap["given"] = given
-        snap["allocated"] = int(allocated)
+        snap["allocated"] = int(missing)
         snap["first"] = base + 1
 
     def _plan_audit(self, batch_event: audit.Event) -> None:
         """Build every audit entry of the import, hash chain included, in ``imp_audit``.
 
-        The JSON of inserted records is built by SQLite (``json_object``, keys
-        sorted as :func:`audit.dump` sorts them) and read as UTF-8 bytes with
-        its code already quoted, so per inserted row Python only fills one
-        bytes format and hashes it; the chain is inherently one row after another.
+        SQLite writes the hashed text of each entry (the record's JSON with
+        ``json_object``, keys sorted as :func:`audit.dump` sorts them, inside the
+        fixed pieces of :func:`_template`) and one ``INSERT … SELECT`` in file
+        order passes it to :class:`_Chain`, which only hashes: the chain is
+        inherently one row after another.
         """
         at = clock.now()
         dialect = self.store.engine.dialect
@@ -785,18 +855,16 @@ class _Import:
             batch_event.comment,
             batch_event.batch,
         )
-        digest = _hasher(*common)
-        text = _insert_text(*common)
         # What every entry shares is added by the publish.
         self.snapshot["audit_common"] = (at_stored, *common[1:])
         prev = self.snapshot["prev"]
         after = audit.dump(batch_event.after)
-        head = digest(prev, batch_event.action, None, None, None, after)
+        head = _hasher(*common)(prev, batch_event.action, None, None, None, after)
         self._sql(
-            "INSERT INTO imp_audit (seq, action, after, prev_hash, hash) VALUES (0, ?, ?, ?, ?)",
-            (batch_event.action, after, prev, head),
+            "INSERT INTO imp_audit (seq, action, after) VALUES (0, ?, ?)",
+            (batch_event.action, after),
         )
-        prev = head
+        self._sql("INSERT INTO imp_links (seq, link) VALUES (0, ?)", (bytes.fromhex(prev + head),))
         self._plan_update_after(bools)
         stamps = {
             "version": 1,
@@ -805,13 +873,13 @@ class _Import:
             "updated_by": actor.username,
         }
         names = ["id", *self.defaults, *cols, *stamps]
-        sources: dict[str, str] = {"id": "new_id"}
+        sources: dict[str, str] = {"id": self.new_id}
         params: list[Any] = []
         for name, value in [*self.defaults.items(), *stamps.items()]:
             sources[name] = "?"
             params.append(value)
         for c in cols:
-            quoted = _quote("f_" + c)
+            quoted = "r." + _quote("f_" + c)
             sources[c] = (
                 f"CASE WHEN {quoted} IS NULL THEN NULL WHEN {quoted} THEN json('true') "
                 f"ELSE json('false') END"
@@ -823,38 +891,30 @@ class _Import:
         ordered_params = [
             params[[*self.defaults, *stamps].index(n)] for n in ordered if sources[n] == "?"
         ]
-        code = _quote("f_" + self.key_col)
-        # The entry of each record: action, record id, code, before, after. The
-        # publish builds it again with the same statement (the TEMP table cannot
-        # change in between), so only the hashes are kept here.
-        common = (
-            "r.op, CASE r.op WHEN 'insert' THEN r.new_id ELSE r.target_id END, "
-            f"r.{code}, CASE r.op WHEN 'update' THEN r.before END"
-        )
-        entry = f"{common}, CASE r.op WHEN 'insert' THEN json_object({pairs}) ELSE r.after END"
-        self.snapshot["audit_entry"] = (entry, ordered_params)
-        # An insert's JSON is read as UTF-8 bytes, its code quoted by SQLite.
-        cursor = self.raw.execute(
-            f"SELECT line, {common}, CASE r.op WHEN 'update' THEN r.after END, "
-            f"CAST(json_quote(r.{code}) AS BLOB), CASE r.op WHEN 'insert' THEN "
-            f"CAST(json_object({pairs}) AS BLOB) END FROM imp_rows r "
-            "WHERE op IN ('insert', 'update') ORDER BY line",
+        code = "r." + _quote("f_" + self.key_col)
+        # The entry of each record, stored once: the publish copies it.
+        self._sql(
+            "INSERT INTO imp_audit (seq, action, record_id, code, before, after) "
+            f"SELECT r.line, r.op, CASE r.op WHEN 'insert' THEN {self.new_id} "
+            f"ELSE r.target_id END, {code}, CASE r.op WHEN 'update' THEN r.before END, "
+            f"CASE r.op WHEN 'insert' THEN json_object({pairs}) ELSE r.after END "
+            "FROM imp_rows r WHERE r.op IN ('insert', 'update') ORDER BY r.line",
             ordered_params,
         )
-        sha = hashlib.sha256
-        previous = prev.encode()
-        insert = "INSERT INTO imp_audit (seq, prev_hash, hash) VALUES (?, ?, ?)"
-        while rows := cursor.fetchmany(STAGE_CHUNK):
-            hashes = []
-            for line, op, record_id, key, before, after, quoted_key, data in rows:
-                if op == "insert":
-                    escaped = data.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
-                    hashed = sha(text % (previous, escaped, quoted_key, record_id)).hexdigest()
-                else:
-                    hashed = digest(prev, op, record_id, key, before, after)
-                hashes.append((line, prev, hashed))
-                prev, previous = hashed, hashed.encode()
-            self.raw.executemany(insert, hashes)
+        # Then their hashes, in file order (a scan of the entries by their key).
+        chain = _Chain(head, _entry_format(*common))
+        self.raw.create_function("specialops_chain", 6, chain)
+        try:
+            self._sql(
+                "INSERT INTO imp_links (seq, link) SELECT seq, specialops_chain(seq, "
+                "CAST(action AS BLOB), CAST(after AS BLOB), CAST(before AS BLOB), "
+                "CAST(json_quote(code) AS BLOB), record_id) FROM imp_audit "
+                "WHERE seq > 0 ORDER BY seq"
+            )
+        finally:
+            self.raw.create_function("specialops_chain", 6, None)
+        if chain.out_of_order:
+            raise RuntimeError("the audit chain was built out of file order")
 
     def _plan_update_after(self, bools: set[str]) -> None:
         """The ``after`` of each update: its changed fields with their new values."""
@@ -883,7 +943,6 @@ class _Import:
         """Copy the plan into the tables in one short transaction; return the lock time."""
         snap = self.snapshot
         table = _quote(self.table_name)
-        key = _quote(self.key_col)
         cols = self.columns
         conn = self.conn
         run = conn.exec_driver_sql
@@ -894,16 +953,12 @@ class _Import:
                 last = run("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").scalar()
                 if (last or audit.GENESIS) != snap["prev"]:
                     raise _Stale
+                # Every write appends to the audit log in its transaction, so an unchanged
+                # head means no one wrote since the plan; the checks below are a second line.
                 inserts = run("SELECT count(*) FROM imp_rows WHERE op = 'insert'").scalar()
                 if inserts:
                     top = run(f"SELECT max(id) FROM main.{table}").scalar()
                     if int(top or 0) != snap["max_id"]:
-                        raise _Stale
-                    taken = run(
-                        f"SELECT count(*) FROM imp_rows r JOIN main.{table} t "
-                        f"ON t.{key} = r.{_quote('f_' + self.key_col)} WHERE r.op = 'insert'"
-                    ).scalar()
-                    if taken:
                         raise _Stale
                 seen = run(
                     "SELECT count(*) FROM imp_rows WHERE op IN ('update', 'unchanged')"
@@ -929,9 +984,9 @@ class _Import:
                     staged = ", ".join(_quote("f_" + c) for c in cols)
                     fixed = "".join(", ?" for _ in extra)
                     run(
-                        f"INSERT INTO main.{table} (id, {names}, version, created_at, "
-                        f"updated_at, updated_by) SELECT new_id, {staged}{fixed}, 1, ?, ?, ? "
-                        "FROM imp_rows WHERE op = 'insert'",
+                        f"INSERT INTO main.{table} (id, {names}, version, created_at, updated_at, "
+                        f"updated_by) SELECT {self.new_id}, {staged}{fixed}, 1, ?, ?, ? "
+                        "FROM imp_rows r WHERE op = 'insert'",
                         (*self.defaults.values(), *stamp),
                     )
                 if seen:
@@ -948,22 +1003,12 @@ class _Import:
                     "record_id, code, before, after, entity, comment, batch, prev_hash, hash)"
                 )
                 run(
-                    f"{into} SELECT ?, ?, ?, action, record_id, code, before, after, ?, ?, ?, "
-                    "prev_hash, hash FROM imp_audit WHERE seq = 0",
+                    f"{into} SELECT ?, ?, ?, a.action, a.record_id, a.code, a.before, a.after, "
+                    f"?, ?, ?, {_link_sql('l.link')} FROM imp_audit a JOIN imp_links l "
+                    "ON l.seq = a.seq ORDER BY a.seq",
                     (at, username, real, entity, comment, batch),
                 )
-                # The entries of the records, in file order, as _plan_audit hashed them.
-                entry, params = snap["audit_entry"]
-                run(
-                    f"{into} SELECT ?, ?, ?, {entry}, ?, ?, ?, a.prev_hash, a.hash "
-                    "FROM imp_audit a JOIN imp_rows r ON r.line = a.seq WHERE a.seq > 0 "
-                    "ORDER BY a.seq",
-                    (at, username, real, *params, entity, comment, batch),
-                )
             held = time.perf_counter() - started
-            # Copy the WAL back now, without the write lock, rather than leave it to
-            # whoever commits next in the app.
-            self._sql("PRAGMA wal_checkpoint(PASSIVE)")
         except _Stale:
             raise
         except Exception as error:

@@ -104,6 +104,20 @@ class Store:
         except exc.DBAPIError as error:
             raise translate(error) from error
 
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log back into the database file, waiting for no one.
+
+        After a bulk write, so that the next person to save in the app does not
+        pay for it.
+        """
+        if not self.is_sqlite:
+            return
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        except exc.DBAPIError as error:
+            raise translate(error) from error
+
     def dispose(self) -> None:
         self.engine.dispose()
 
