@@ -180,6 +180,23 @@ async def _board_app(path: Path) -> None:
         print(f"  {f'a key on the board (median / worst of {len(moves)})':<44} "
               f"{moves[len(moves) // 2] * 1000:8.1f} ms / {moves[-1] * 1000:.1f} ms",
               flush=True)  # fmt: skip
+        # The footer follows the card once the cursor rests (FOOTER_DELAY): a key that
+        # changes which steps are offered, with that footer rebuild, the rest excluded.
+        from specialops.screens.projects import FOOTER_DELAY
+
+        rested = []
+        for key in ["right"] * 3 + ["left"] * 3:
+            start = time.perf_counter()
+            await pilot.press(key)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await asyncio.sleep(FOOTER_DELAY + 0.02)
+            await pilot.pause()
+            rested.append(time.perf_counter() - start - FOOTER_DELAY - 0.02)
+        rested.sort()
+        print(f"  {'a key, then its footer (median / worst of 6)':<44} "
+              f"{rested[len(rested) // 2] * 1000:8.1f} ms / {rested[-1] * 1000:.1f} ms",
+              flush=True)  # fmt: skip
         start = time.perf_counter()
         await pilot.press("enter")
         while not isinstance(app.screen, ProjectDetailScreen) or app.screen.data is None:

@@ -247,6 +247,8 @@ class ProjectDetailScreen(Screen):
             if self.check_action(name, params):
                 line.append(binding.key_display or binding.key, style="bold")
                 line.append(f" {binding.description}  ")
+        if not line.spans and line.plain == "keys 按鍵: ":
+            line.append("none for you at this stage 此階段無可用操作", style="dim")
         return line
 
     def _overview(self, data: Any) -> Group:
@@ -274,6 +276,8 @@ class ProjectDetailScreen(Screen):
         if ev is not None:
             spi = "-" if ev.spi is None else f"{ev.spi:.2f}"
             cpi = "-" if ev.cpi is None else f"{ev.cpi:.2f}"
+            if ev.cpi is not None and not ev.cpi_meaningful:
+                cpi = f"- (not yet meaningful: {ev.earned_share or 0:.0%} earned)"
             facts.add_row("Earned value 實獲值", f"SPI {spi}  CPI {cpi}  "
                           f"EV {ev.earned_hours:g} h / PV {ev.planned_hours:g} h")  # fmt: skip
         health = Text("Health 健康  ")
@@ -623,14 +627,14 @@ class ProjectDetailScreen(Screen):
         ]
 
         def numbers(values: dict[str, str]) -> dict[str, float]:
-            return {k: float(values[k]) for k in ("target", "warning", "critical")}
+            return {k: svc.parse_number(values[k], k) for k in ("target", "warning", "critical")}
 
         def check(values: dict[str, str]) -> dict[str, str]:
             problems = _nonempty("name")(values)
             try:
                 found = numbers(values)
-            except ValueError:
-                return {**problems, "critical": "target, warning and critical are numbers"}
+            except ValidationError as error:
+                return {**problems, error.field or "critical": str(error)}
             try:
                 rules.check_kpi(values.get("direction", ""), **found)
             except Exception as error:  # a ValidationError naming the field
@@ -654,14 +658,14 @@ class ProjectDetailScreen(Screen):
 
             def check(values: dict[str, str]) -> dict[str, str]:
                 try:
-                    float(values.get("value", ""))
-                except ValueError:
-                    return {"value": "a number"}
+                    svc.parse_number(values.get("value", ""), "value")
+                except ValidationError as error:
+                    return {"value": str(error)}
                 return {}
 
             def submit(values: dict[str, str]) -> Any:
                 return svc.record_kpi(self.context.store, self.context.actor, k.id,
-                                      float(values["value"]))  # fmt: skip
+                                      svc.parse_number(values["value"], "value"))  # fmt: skip
 
             self._form(f"{k.name} reading 讀數 ({k.unit})", [FormField("value", "Value 數值")],
                        submit, check)  # fmt: skip

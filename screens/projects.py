@@ -7,6 +7,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.timer import Timer
 from textual.widgets import Static
 
 from specialops.permissions import can
@@ -14,6 +15,8 @@ from specialops.screens import registry
 from specialops.screens.base import AreaScreen
 from specialops.screens.project_detail import ProjectDetailScreen, proposal_form, take_step
 from specialops.widgets.kanban import Kanban, KanbanColumn
+
+FOOTER_DELAY = 0.2  # seconds the cursor rests before the footer shows the keys of its card
 
 
 class ProjectBoardScreen(AreaScreen):
@@ -37,6 +40,7 @@ class ProjectBoardScreen(AreaScreen):
         self.filter = BoardFilter()
         self.steps: dict[str, list[Any]] = {"forward": [], "back": []}
         self.keep: str | None = None
+        self._footer_timer: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Static("Projects 項目看板", id="board-title", classes="area-title", markup=False)
@@ -65,8 +69,8 @@ class ProjectBoardScreen(AreaScreen):
         total = sum(len(c.cards) for c in columns)
         red = sum(1 for c in columns for card in c.cards if card.health == "red")
         self.query_one("#board-title", Static).update(
-            f"Projects 項目看板  {total} active, {red} red  | filter 篩選: {self.filter.describe()}"
-            "  | <- -> stages"
+            f"{total} active 進行中, {red} red 紅燈 | filter 篩選 m/d/r:"
+            f" {self.filter.describe()} | <- -> stages 階段"
         )
         self.query_one(Kanban).set_columns(columns, keep=self.keep)
 
@@ -75,13 +79,19 @@ class ProjectBoardScreen(AreaScreen):
         card = event.card
         reasons = self.query_one("#board-reasons", Static)
         if card is None:
-            reasons.update("")
-            self.steps = {"forward": [], "back": []}
-            self.refresh_bindings()
+            column = event.kanban.current_column
+            where = column.title if column else ""
+            reasons.update(
+                f"{where}: no project 無項目 ({self.filter.describe()}); <- -> other stages",
+                layout=False,
+            )
+            self._set_steps(None, [])
             return
         self.keep = card.code
         why = "; ".join(card.reasons) if card.reasons else "on plan 正常"
-        reasons.update(f"{card.code} {card.name} | health 健康: {card.health} - {why}")
+        reasons.update(
+            f"{card.code} {card.name} | health 健康: {card.health} - {why}", layout=False
+        )
         self._load_steps(card.code)
 
     @work(thread=True, exclusive=True, group="steps", exit_on_error=False)
@@ -91,17 +101,32 @@ class ProjectBoardScreen(AreaScreen):
         steps = available_steps(self.context.store, self.context.actor, code)
         self.app.call_from_thread(self._set_steps, code, steps)
 
-    def _set_steps(self, code: str, steps: list[Any]) -> None:
-        if self.keep != code:
+    def _set_steps(self, code: str | None, steps: list[Any]) -> None:
+        if code is not None and self.keep != code:
             return
+        before = {name: bool(found) for name, found in self.steps.items()}
         self.steps = {
             "forward": [s for s in steps if s.direction == "forward"],
             "back": [s for s in steps if s.direction == "back"],
         }
-        self.refresh_bindings()
+        # Textual rebuilds the whole footer on every refresh of the bindings (~80 ms here):
+        # do it only when keys come or go, and once the cursor rests, not on every arrow key.
+        # The keys themselves follow ``self.steps`` at once (``check_action``).
+        if before != {name: bool(found) for name, found in self.steps.items()}:
+            if self._footer_timer is not None:
+                self._footer_timer.stop()
+            self._footer_timer = self.set_timer(FOOTER_DELAY, self.refresh_bindings)
 
     @on(Kanban.Selected, "#board")
     def _open(self, event: Kanban.Selected) -> None:
+        if event.card is None:
+            column = event.kanban.current_column
+            self.notify(
+                f"No project in {column.title if column else 'this stage'} to open."
+                " 此階段沒有項目。",
+                severity="warning",
+            )
+            return
         self.app.push_screen(ProjectDetailScreen(self.context, event.card.code))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -133,6 +158,7 @@ class ProjectBoardScreen(AreaScreen):
         card = self.query_one(Kanban).current
         steps = self.steps.get(direction, [])
         if card is None or not steps:
+            self.notify("No project here to move. 沒有可推進的項目。", severity="warning")
             return
         take_step(self, self.context, card.id, card.version, card.code, steps, self.refresh_data)
 

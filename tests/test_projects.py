@@ -133,6 +133,46 @@ def test_overspending_is_red_and_near_the_budget_is_amber() -> None:
     assert rules.cost_health(rules.earned_value([], D(2026, 11, 1), 1_000_000, 100))[0] == "green"
 
 
+# One task of 100 h from 11-01 to 11-21 and a budget of 1,000,000 (minor units).
+def _one_task(percent: int, today: date, spent: int) -> rules.EarnedValue:
+    task = rules.TaskLine(100, percent, D(2026, 11, 1), D(2026, 11, 21), "in_progress")
+    return rules.earned_value([task], today, 1_000_000, spent)
+
+
+def test_cpi_is_not_judged_before_ten_percent_of_the_work_is_earned() -> None:
+    # 11-11: PV 50 h (500,000); 5 % done: EV 5 h = 50,000; spent 200,000 -> CPI 0.25,
+    # but 5 % < CPI_MEANINGFUL_SHARE (10 %), and 200,000 < 1.5 x 500,000: green.
+    ev = _one_task(5, D(2026, 11, 11), 200_000)
+    assert (ev.cpi, ev.earned_share, ev.planned_money) == (0.25, 0.05, 500_000)
+    assert not ev.cpi_meaningful
+    assert rules.cost_health(ev) == ("green", [])
+
+
+def test_cpi_is_judged_from_ten_percent_earned() -> None:
+    # 10 % done: EV 10 h = 100,000; spent 200,000 -> CPI 0.50 < 0.8: red.
+    ev = _one_task(10, D(2026, 11, 11), 200_000)
+    assert ev.cpi_meaningful and ev.cpi == 0.5
+    assert rules.cost_health(ev) == ("red", ["CPI 0.50 (costs above earned value)"])
+
+
+def test_spending_far_ahead_of_plan_before_cpi_is_meaningful_is_amber() -> None:
+    # 11-03: 2 of 20 days gone, PV 10 h = 100,000; 2 % earned; spent 200,000 (20 % of
+    # the budget) > 1.5 x 100,000: amber, and the reason says why CPI is not used.
+    ev = _one_task(2, D(2026, 11, 3), 200_000)
+    assert ev.planned_money == 100_000
+    assert rules.cost_health(ev) == (
+        "amber",
+        ["spent 20% of the budget, 10% planned by now (CPI not yet meaningful: 2% of work earned)"],
+    )
+    # A small first payment (5 % of the budget) before any work is planned stays green.
+    assert rules.cost_health(_one_task(0, D(2026, 11, 1), 50_000)) == ("green", [])
+
+
+def test_spending_over_the_budget_is_red_even_before_cpi_is_meaningful() -> None:
+    ev = _one_task(2, D(2026, 11, 3), 1_100_000)
+    assert rules.cost_health(ev) == ("red", ["over budget: spent 110% of the budget"])
+
+
 def test_money_text() -> None:
     assert rules.parse_money("1,234.5") == 123_450
     assert rules.format_money(123_450) == "1,234.50"
@@ -463,3 +503,23 @@ def test_importing_a_task_for_an_unknown_project_names_it(ctx, people, tmp_path)
         ("TSK-00001", 50, D(2026, 12, 1))
     ]
     assert clock.today() == D(2026, 11, 28)
+
+
+def test_importing_numbers_with_thousands_separators(ctx, people, tmp_path) -> None:
+    from specialops.io.engine import import_file
+
+    source = tmp_path / "projects.csv"
+    source.write_text(
+        'name,budget\n門市改裝,"1,234"\n會員系統,"１２，０００.50"\n',
+        encoding="utf-8",
+    )
+    summary = import_file(ctx.store, ctx.actor, "projects", source)
+    assert summary.errors == [] and summary.inserted == 2
+    with ctx.store.read() as session:
+        budgets = {p.name: p.budget for p in session.exec(select(Project))}
+    assert budgets == {"門市改裝": 123_400, "會員系統": 1_200_050}
+    ambiguous = tmp_path / "ambiguous.csv"
+    ambiguous.write_text('name,budget\n品牌重塑,"1,23"\n', encoding="utf-8")
+    refused = import_file(ctx.store, ctx.actor, "projects", ambiguous)
+    assert [(p.line, p.column) for p in refused.errors] == [(2, "budget")]
+    assert "ambiguous" in refused.errors[0].message

@@ -223,3 +223,67 @@ async def test_the_form_names_the_wrong_field_as_you_type(office, db_path):
         await me.keys("f2")
         assert isinstance(me.app.screen, FormModal)  # objectives still missing
         assert "objectives" in str(me.app.screen.query_one("#error-objectives").render())
+
+
+def _segments(kanban, y: int) -> list:
+    """The text and style of each piece of one line of the board, as drawn."""
+    return [(segment.text, segment.style) for segment in kanban.render_line(y)]
+
+
+def _marked(kanban, y: int, needle: str) -> bool:
+    """Whether the piece of line ``y`` holding ``needle`` is drawn reversed (the cursor)."""
+    found = [style for text, style in _segments(kanban, y) if needle in text]
+    assert found, f"{needle!r} is not on line {y}"
+    return any(style is not None and style.reverse for style in found)
+
+
+@pilot_test
+async def test_the_cursor_stays_visible_on_empty_columns(demo_ctx, db_path):
+    from specialops.widgets.kanban import Kanban
+
+    async with Walk(db_path, "chen.admin") as me:
+        board = me.app.screen
+        kanban = board.query_one(Kanban)
+        await me.keys("r")  # red only: PRJ-0002 in executing, every other stage empty
+        stages = [column.key for column in kanban.columns]
+        assert kanban.current.code == "PRJ-0002"
+        assert stages[kanban.column] == "executing"
+        await me.keys("left")
+        assert stages[kanban.column] == "plan-review" and kanban.current is None
+        title = kanban.current_column.title
+        assert _marked(kanban, 0, title)  # the focused column's title is highlighted
+        assert _marked(kanban, 1, "(none 無)")  # and its placeholder holds the cursor
+        assert not _marked(kanban, 0, "planning")  # the other titles are not
+        assert "no project" in str(board.query_one("#board-reasons").render())
+        assert not board.check_action("step", ("forward",))  # nothing to advance here
+        await me.keys("enter", "a", "b")  # safe: a message, no screen, no crash
+        assert me.app.screen is board
+        assert any("No project in" in n.message for n in me.app._notifications)
+        await me.keys("left", "left", "left")  # and on to the first column, also empty
+        assert stages[kanban.column] == "proposed" and _marked(kanban, 1, "(none 無)")
+        await me.keys("right", "right", "right", "right")
+        assert kanban.current.code == "PRJ-0002"
+        assert not _marked(kanban, 1, "(none 無)")  # the placeholder gave the cursor back
+        assert _marked(kanban, 1, "PRJ-0002")
+        await me.keys("enter")
+        assert isinstance(me.app.screen, ProjectDetailScreen)
+        assert me.app.screen.code == "PRJ-0002"
+
+
+@pilot_test
+async def test_moving_repaints_only_what_changed_and_matches_a_full_repaint(demo_ctx, db_path):
+    import asyncio
+
+    from specialops.screens.projects import FOOTER_DELAY
+    from specialops.widgets.kanban import Kanban
+
+    async with Walk(db_path, "chen.admin") as me:
+        kanban = me.app.screen.query_one(Kanban)
+        for key in ("right", "right", "down", "left", "up", "right", "right", "right", "down"):
+            await me.keys(key)
+            await asyncio.sleep(FOOTER_DELAY + 0.05)  # the footer follows the resting cursor
+            await settle(me.pilot)
+            painted = me.app.export_screenshot()
+            kanban.refresh()  # everything again, from nothing cached
+            await settle(me.pilot)
+            assert me.app.export_screenshot() == painted, f"stale lines after {key}"

@@ -9,10 +9,12 @@ from sqlmodel import select
 
 from specialops.models import (
     ActionItem,
+    KpiReading,
     PlanChange,
     Project,
     ProjectExpense,
     ProjectIssue,
+    ProjectKpi,
     ProjectPhase,
     ProjectTask,
 )
@@ -205,3 +207,28 @@ async def test_the_owner_closes_a_meeting_action_item(office, db_path):  # noqa:
     with office.store.read() as session:
         items = {i.title: i.status for i in session.exec(select(ActionItem))}
     assert items == {"補齊測試案例": "done", "聯絡供應商": "open"}
+
+
+@pilot_test
+async def test_a_kpi_reading_typed_with_thousands_separators_is_stored(
+    office,  # noqa: F811
+    db_path,
+):
+    project = _executing(office)
+    pm = resolve_actor(office.store, "li.jianguo")
+    svc.add_kpi(office.store, pm, project.id, name="月活躍用戶", unit="人",
+                direction="higher_better", target=1e4, warning=8e3, critical=5e3)  # fmt: skip
+    async with Walk(db_path, "li.jianguo") as me:
+        await me.keys("enter", "r")  # one KPI: its reading form opens at once
+        form = me.app.screen
+        assert isinstance(form, FormModal)
+        await me.type("1,23")
+        await me.keys("f2")
+        assert me.app.screen is form
+        assert "ambiguous" in str(form.query_one("#error-value").render())
+        await me.clear(10)
+        await me.fill("12,000")
+        assert isinstance(me.app.screen, ProjectDetailScreen)
+    reading = _one(office, KpiReading)
+    assert (reading.value, reading.level, reading.recorded_by) == (12_000.0, "green", "li.jianguo")
+    assert _one(office, ProjectKpi).last_value == 12_000.0

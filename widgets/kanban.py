@@ -1,27 +1,33 @@
-"""A keyboard-driven kanban board: columns of cards, drawn in one widget.
+"""A keyboard-driven kanban board: columns of cards, drawn line by line in one widget.
 
 Only the columns that fit the width and the cards that fit the height are
-rendered, so a board of hundreds of cards costs the same as a small one.
-Cards are any objects with ``code``, ``name``, ``manager``, ``health``,
-``next_milestone`` and ``days_in_stage``.
+drawn, so a board of hundreds of cards costs the same as a small one. The
+board uses Textual's line API: each card is rendered once into strips (kept
+until the data, the width or its focus state changes), and moving the cursor
+repaints only the lines of the card it leaves, the card it reaches and the
+column titles. Cards are any objects with ``code``, ``name``, ``manager``,
+``health``, ``next_milestone`` and ``days_in_stage``.
+
+The focused column is always marked: its title is highlighted, and an empty
+column shows a placeholder that takes the cursor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from rich.console import Group
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import var
+from textual.strip import Strip
 from textual.widget import Widget
 
-CARD_HEIGHT = 4
+CARD_HEIGHT = 4  # three lines of text and a blank line
 MIN_COLUMN = 26
 HEALTH_STYLE = {
     "red": Style(color="white", bgcolor="red", bold=True),
@@ -29,6 +35,7 @@ HEALTH_STYLE = {
     "green": Style(color="black", bgcolor="green", bold=True),
 }
 HEALTH_LETTER = {"red": "R", "amber": "A", "green": "G"}
+EMPTY_TEXT = "(none 無)"
 
 
 @dataclass
@@ -38,6 +45,15 @@ class KanbanColumn:
     key: str
     title: str
     cards: Sequence[Any]
+
+
+class Geometry(NamedTuple):
+    """Which columns are shown, how wide, and how many cards fit in a column."""
+
+    first: int
+    fit: int
+    width: int
+    per_column: int
 
 
 class Kanban(Widget, can_focus=True):
@@ -56,8 +72,9 @@ class Kanban(Widget, can_focus=True):
         Binding("enter", "select", "Open 開啟", id="kanban.open"),
     ]
 
-    column: reactive[int] = reactive(0)
-    row: reactive[int] = reactive(0)
+    # View state that the widget repaints itself (only the lines that change).
+    column: var[int] = var(0)
+    row: var[int] = var(0)
 
     class Highlighted(Message):
         """The cursor rests on ``card`` (``None``: an empty column)."""
@@ -72,7 +89,7 @@ class Kanban(Widget, can_focus=True):
             return self.kanban
 
     class Selected(Message):
-        """Enter on ``card``."""
+        """Enter on ``card`` (``None``: Enter on an empty column)."""
 
         def __init__(self, kanban: Kanban, card: Any) -> None:
             super().__init__()
@@ -89,6 +106,8 @@ class Kanban(Widget, can_focus=True):
         self._rows: dict[int, int] = {}
         self._tops: dict[int, int] = {}
         self._first_column = 0
+        # Rendered cards and titles by position, focus state, width and base style.
+        self._card_strips: dict[tuple[Any, ...], list[Strip]] = {}
 
     # ------------------------------------------------------------------ data
 
@@ -108,15 +127,23 @@ class Kanban(Widget, can_focus=True):
                         target = (c, r)
         self._rows[target[0]] = target[1]
         self.column, self.row = target
+        self._card_strips.clear()
+        self._scroll_to_cursor()
         self.refresh()
         self._announce()
 
     @property
     def current(self) -> Any:
+        """The card under the cursor; ``None`` on an empty column."""
         if not self.columns:
             return None
         cards = self.columns[self.column].cards
         return cards[self.row] if 0 <= self.row < len(cards) else None
+
+    @property
+    def current_column(self) -> KanbanColumn | None:
+        """The column under the cursor."""
+        return self.columns[self.column] if self.columns else None
 
     def _announce(self) -> None:
         self.post_message(self.Highlighted(self, self.current))
@@ -126,6 +153,7 @@ class Kanban(Widget, can_focus=True):
     def action_move(self, dx: int, dy: int) -> None:
         if not self.columns:
             return
+        before = (self.column, self.row)
         if dx:
             self._rows[self.column] = self.row
             self.column = max(0, min(len(self.columns) - 1, self.column + dx))
@@ -134,35 +162,85 @@ class Kanban(Widget, can_focus=True):
         if dy:
             cards = self.columns[self.column].cards
             self.row = max(0, min(len(cards) - 1, self.row + dy))
-        self.refresh()
-        self._announce()
+        self._moved(before)
 
     def action_edge(self, end: int) -> None:
-        cards = self.columns[self.column].cards if self.columns else []
+        if not self.columns:
+            return
+        before = (self.column, self.row)
+        cards = self.columns[self.column].cards
         self.row = max(len(cards) - 1, 0) if end else 0
-        self.refresh()
-        self._announce()
+        self._moved(before)
 
     def action_select(self) -> None:
-        if self.current is not None:
+        if self.columns:
             self.post_message(self.Selected(self, self.current))
 
-    # --------------------------------------------------------------- drawing
+    def _moved(self, before: tuple[int, int]) -> None:
+        """Repaint what the move changed: the two cards and the titles, or all if it scrolled."""
+        if (self.column, self.row) == before:
+            return
+        self._rows[self.column] = self.row
+        if self._scroll_to_cursor():
+            self.refresh()
+        else:
+            width = self.content_region.width
+            self.refresh(
+                Region(0, 0, width, 1),
+                self._card_region(*before, width),
+                self._card_region(self.column, self.row, width),
+            )
+        self._announce()
+
+    # --------------------------------------------------------------- geometry
+
+    def geometry(self) -> Geometry:
+        """The first shown column, how many fit, their width and the cards per column."""
+        region = self.content_region
+        fit = max(1, min(len(self.columns), max(region.width, MIN_COLUMN) // MIN_COLUMN))
+        width = max(region.width // fit - 1, 10)
+        # One line of titles, one for the "more" marks; the last card's blank line can go.
+        per_column = max((region.height - 2) // CARD_HEIGHT, 1)
+        return Geometry(self._first_column, fit, width, per_column)
 
     def visible_columns(self) -> tuple[int, int]:
         """The first shown column and how many fit."""
-        width = max(self.content_region.width, MIN_COLUMN)
-        fit = max(1, min(len(self.columns), width // MIN_COLUMN))
-        first = self._first_column
+        geometry = self.geometry()
+        return geometry.first, geometry.fit
+
+    def _scroll_to_cursor(self) -> bool:
+        """Bring the cursor's column and card into view; True if anything scrolled."""
+        first, fit, _width, per_column = self.geometry()
+        was = (first, self._tops.get(self.column, 0))
         if self.column < first:
             first = self.column
         elif self.column >= first + fit:
             first = self.column - fit + 1
         first = max(0, min(first, max(len(self.columns) - fit, 0)))
+        top = self._tops.get(self.column, 0)
+        if self.row < top:
+            top = self.row
+        elif self.row >= top + per_column:
+            top = self.row - per_column + 1
         self._first_column = first
-        return first, fit
+        self._tops[self.column] = top
+        return (first, top) != was
 
-    def _card(self, card: Any, width: int, focused: bool) -> Text:
+    def _card_region(self, column: int, row: int, width: int) -> Region:
+        """The content lines of one card (or of an empty column's placeholder)."""
+        top = self._tops.get(column, 0)
+        y = 1 + (1 if top else 0) + (row - top) * CARD_HEIGHT
+        return Region(0, y, width, CARD_HEIGHT - 1)
+
+    # --------------------------------------------------------------- drawing
+
+    def _strips(self, text: Text, width: int, height: int, base: Style) -> list[Strip]:
+        console = self.app.console
+        options = console.options.update(width=width, height=height, no_wrap=True)
+        lines = console.render_lines(text, options, style=base, pad=True)
+        return [Strip(line, width) for line in lines[:height]]
+
+    def _card_text(self, card: Any, width: int, focused: bool) -> Text:
         health = getattr(card, "health", "green")
         text = Text(no_wrap=True, overflow="crop")
         text.append(f" {HEALTH_LETTER.get(health, '?')} ", HEALTH_STYLE.get(health, Style()))
@@ -179,50 +257,85 @@ class Kanban(Widget, can_focus=True):
         line.truncate(width, overflow="crop")
         text.append_text(line)
         if focused:
-            text.stylize(Style(reverse=self.has_focus, underline=not self.has_focus))
+            text.stylize(self._cursor_style())
         return text
 
-    def render(self) -> Any:
-        if not self.columns:
-            return Text("No projects here. 沒有項目。", style="dim")
-        first, fit = self.visible_columns()
-        width = max(self.content_region.width // fit - 1, 10)
-        per_column = max((self.content_region.height - 1) // CARD_HEIGHT, 1)
-        table = Table.grid(padding=(0, 1), expand=True)
-        for _ in range(fit):
-            table.add_column(width=width, no_wrap=True)
-        heads = []
-        bodies = []
-        for index in range(first, first + fit):
-            column = self.columns[index]
-            here = index == self.column
-            head = Text(f"{column.title} ({len(column.cards)})", no_wrap=True)
+    def _cursor_style(self) -> Style:
+        return Style(reverse=self.has_focus, underline=not self.has_focus, bold=True)
+
+    def _card(self, column: int, row: int, width: int, base: Style) -> list[Strip]:
+        """The three lines of one card, rendered once per focus state, width and style."""
+        focused = column == self.column and row == self.row
+        key = (column, row, focused, focused and self.has_focus, width, base)
+        strips = self._card_strips.get(key)
+        if strips is None:
+            card = self.columns[column].cards[row]
+            text = self._card_text(card, width, focused)
+            strips = self._strips(text, width, CARD_HEIGHT - 1, base)
+            self._card_strips[key] = strips
+        return strips
+
+    def _title(self, column: int, width: int, base: Style) -> Strip:
+        here = column == self.column
+        key = ("title", column, here, here and self.has_focus, width, base)
+        strips = self._card_strips.get(key)
+        if strips is None:
+            kanban_column = self.columns[column]
+            head = Text(f"{kanban_column.title} ({len(kanban_column.cards)})", no_wrap=True)
             head.truncate(width, overflow="crop")
             head.stylize(Style(bold=True, reverse=here and self.has_focus, underline=here))
-            heads.append(head)
-            row = self.row if here else self._rows.get(index, 0)
-            top = self._tops.get(index, 0)
-            if row < top:
-                top = row
-            elif row >= top + per_column:
-                top = row - per_column + 1
-            self._tops[index] = top
-            shown = column.cards[top : top + per_column]
-            parts: list[Text] = []
-            if top:
-                parts.append(Text(f"  ^ {top} more", style="dim"))
-            for offset, card in enumerate(shown):
-                parts.append(self._card(card, width, here and top + offset == self.row))
-                parts.append(Text(""))
-            rest = len(column.cards) - top - len(shown)
-            if rest > 0:
-                parts.append(Text(f"  v {rest} more", style="dim"))
-            if not column.cards:
-                parts.append(Text("  (none 無)", style="dim"))
-            bodies.append(Group(*parts))
-        table.add_row(*heads)
-        table.add_row(*bodies)
-        return table
+            strips = self._card_strips[key] = self._strips(head, width, 1, base)
+        return strips[0]
+
+    def _mark(self, text: str, width: int, style: Style, base: Style) -> Strip:
+        return self._strips(Text(text, style=style, no_wrap=True), width, 1, base)[0]
+
+    def _column_line(self, column: int, y: int, geometry: Geometry, base: Style) -> Strip:
+        """Line ``y`` of the board's content, within one column."""
+        width = geometry.width
+        if y == 0:
+            return self._title(column, width, base)
+        cards = self.columns[column].cards
+        line = y - 1
+        if not cards:
+            if line != 0:
+                return Strip.blank(width, base)
+            here = column == self.column
+            style = self._cursor_style() if here else Style(dim=True)
+            text = f"> {EMPTY_TEXT}" if here else f"  {EMPTY_TEXT}"
+            return self._mark(text, width, style, base)
+        top = self._tops.get(column, 0)
+        if top:
+            if line == 0:
+                return self._mark(f"  ^ {top} more", width, Style(dim=True), base)
+            line -= 1
+        shown = min(geometry.per_column, len(cards) - top)
+        index, offset = divmod(line, CARD_HEIGHT)
+        if index < shown:
+            if offset == CARD_HEIGHT - 1:
+                return Strip.blank(width, base)
+            return self._card(column, top + index, width, base)[offset]
+        rest = len(cards) - top - shown
+        if rest > 0 and line == shown * CARD_HEIGHT:
+            return self._mark(f"  v {rest} more", width, Style(dim=True), base)
+        return Strip.blank(width, base)
+
+    def render_line(self, y: int) -> Strip:
+        """One line across the shown columns (the line API: only dirty lines are asked for)."""
+        full = self.content_region.width
+        base = self.rich_style
+        if not self.columns:
+            if y == 0:
+                text = Text("No projects here. 沒有項目。", style="dim")
+                return self._strips(text, full, 1, base)[0]
+            return Strip.blank(full, base)
+        geometry = self.geometry()
+        gap = Strip.blank(1, base)
+        parts: list[Strip] = []
+        for column in range(geometry.first, min(geometry.first + geometry.fit, len(self.columns))):
+            parts.append(self._column_line(column, y, geometry, base))
+            parts.append(gap)
+        return Strip.join(parts).adjust_cell_length(full, base)
 
     def on_focus(self) -> None:
         self.refresh()
@@ -231,4 +344,7 @@ class Kanban(Widget, can_focus=True):
         self.refresh()
 
     def on_resize(self) -> None:
+        self._card_strips.clear()
+        if self.columns:
+            self._scroll_to_cursor()
         self.refresh()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import repeat
 from typing import Any
 
@@ -28,13 +28,27 @@ _DATE = re.compile(
     r"(?:[ T]0{1,2}:0{1,2}(?::0{1,2}(?:\.0+)?)?)?$"
 )
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_NUMBER_NOISE = str.maketrans("", "", ", _")
+# A plain ASCII number (the fast path: no separators, no full-width forms).
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z", re.ASCII)
+# Full-width digits, signs, point, comma and space (Chinese input methods) as ASCII.
+_WIDE_NUMBER = str.maketrans("０１２３４５６７８９＋－．，\u3000\u00a0\u202f", "0123456789+-.,   ")
+# Thousands separators well placed: 1-3 digits, then groups of exactly three, one kind of
+# separator (comma, space or underscore) throughout, before any decimal point.
+_GROUPED_NUMBER = re.compile(
+    r"([+-]?)(\d{1,3}(?:(?P<sep>[, _])\d{3})(?:(?P=sep)\d{3})*)(\.\d*)?\Z", re.ASCII
+)
+# Only digits, separators and a point: a number with its separators misplaced.
+_SEPARATED_DIGITS = re.compile(r"(?=.*[, _])[+-]?[\d,. _]*\d[\d,. _]*\Z", re.ASCII)
 # Kinds whose exported text may start like a formula (and so be neutralised).
 _NEUTRALISED_KINDS = frozenset({"text", "email", "int", "percent", "decimal", "money"})
 
 
 class CellError(ValueError):
     """A cell that breaks its field's rule; the message says why."""
+
+
+class AmbiguousNumber(CellError):
+    """Digits with misplaced separators (``1,23``): a decimal comma, or a typo?"""
 
 
 def clean(raw: Any) -> str | None:
@@ -71,13 +85,33 @@ def parse_datetime(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def parse_number(text: str) -> Decimal:
+    """A typed or imported number as a Decimal: the one number reader of forms and imports.
+
+    Accepts ``1234.5``, ``-3``, ``1e3``, thousands separators when they are well
+    placed (``1,234,567.5``, ``12 000``, ``1_000``) and full-width forms from
+    Chinese input methods (``１２，０００``). A separator elsewhere (``1,23``) is
+    ambiguous (a decimal comma?) and refused, as is anything else.
+    """
+    if _PLAIN_NUMBER.match(text):
+        return Decimal(text)
+    normal = text.translate(_WIDE_NUMBER).strip()
+    if not _PLAIN_NUMBER.match(normal):
+        grouped = _GROUPED_NUMBER.match(normal)
+        if grouped:
+            normal = grouped[1] + grouped[2].replace(grouped["sep"], "") + (grouped[4] or "")
+        elif _SEPARATED_DIGITS.match(normal):
+            raise AmbiguousNumber(
+                f"'{text}' is ambiguous: thousands separators go between groups of three"
+                " digits (1,234,567.5), and decimals take a point"
+            )
+        else:
+            raise CellError(f"'{text}' is not a number")
+    return Decimal(normal)
+
+
 def _number(text: str, spec: FieldSpec) -> Decimal:
-    try:
-        value = Decimal(text.translate(_NUMBER_NOISE))
-    except InvalidOperation:
-        raise CellError(f"'{text}' is not a number") from None
-    if not value.is_finite():
-        raise CellError(f"'{text}' is not a number")
+    value = parse_number(text)
     if spec.min is not None and value < Decimal(str(spec.min)):
         raise CellError(f"{text} is below the minimum {spec.min:g}")
     if spec.max is not None and value > Decimal(str(spec.max)):

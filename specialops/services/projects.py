@@ -74,6 +74,22 @@ def _text(values: Mapping[str, Any], name: str) -> str:
     return str(values.get(name) or "").strip()
 
 
+def parse_number(text: str | float | int, field: str) -> float:
+    """A typed number (``12,000``, ``1,234.5``, full-width ``１２３``) read as imports read it."""
+    if isinstance(text, int | float):
+        return float(text)
+    from specialops.io.convert import CellError
+    from specialops.io.convert import parse_number as read
+
+    cleaned = text.strip()
+    if not cleaned:
+        raise ValidationError("required: a number such as 12,000 or 1,234.5", field=field)
+    try:
+        return float(read(cleaned))
+    except CellError as error:
+        raise ValidationError(str(error), field=field) from None
+
+
 def parse_date(text: str | date | None, field: str) -> date | None:
     """ISO dates (also 2026/11/28 and 2026年11月28日); empty is ``None``."""
     if text is None or isinstance(text, date):

@@ -6,6 +6,10 @@ done by then (a task's hours spread evenly from its start to its due date);
 earned value (EV) is planned hours × percent complete. SPI = EV / PV.
 EV in money is the budget × EV / total planned hours; CPI = EV money /
 actual spend.
+
+CPI is judged only once a meaningful share of the work has been earned
+(:data:`CPI_MEANINGFUL_SHARE`); before that, cost is judged by the spend
+against the budget and against the planned value (see :func:`cost_health`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,15 @@ DONE_STATUSES = ("done", "cancelled")
 SPI_AMBER, SPI_RED = 0.95, 0.8
 CPI_AMBER, CPI_RED = 0.95, 0.8
 SPEND_AMBER = 0.9  # share of the budget spent
+# CPI = EV / AC says little while almost nothing is earned: a deposit paid in
+# week one against 1 % of the work earned gives a CPI near 0 although nothing
+# is wrong. Project controllers wait until a meaningful share of the budget at
+# completion has been earned (commonly 10-20 %, when the CPI has been found to
+# settle); before that, cost is judged by spend against plan and budget.
+CPI_MEANINGFUL_SHARE = 0.10  # share of the work (budget at completion) earned
+# Before CPI is meaningful: spending this many times the planned value (and at
+# least CPI_MEANINGFUL_SHARE of the budget) is "far ahead of plan": amber.
+SPEND_AHEAD_OF_PLAN = 1.5
 MILESTONE_RED_DAYS = 14  # a milestone this many days late turns the schedule red
 
 
@@ -104,6 +117,25 @@ class EarnedValue:
     spi: float | None
     cpi: float | None
 
+    @property
+    def earned_share(self) -> float | None:
+        """The share of the planned work earned so far (0…1); None without a plan."""
+        return self.earned_hours / self.total_hours if self.total_hours else None
+
+    @property
+    def planned_money(self) -> int | None:
+        """Planned value in minor units: the budget's share that should be spent by now."""
+        if not self.total_hours:
+            return None
+        share = Decimal(str(self.planned_hours)) / Decimal(self.total_hours)
+        return _half_up(Decimal(self.budget) * share)
+
+    @property
+    def cpi_meaningful(self) -> bool:
+        """Whether enough work is earned for the CPI to be judged (CPI_MEANINGFUL_SHARE)."""
+        share = self.earned_share
+        return self.cpi is not None and share is not None and share >= CPI_MEANINGFUL_SHARE
+
 
 def earned_value(tasks: Sequence[TaskLine], today: date, budget: int, spent: int) -> EarnedValue:
     """PV, EV, SPI and CPI from the plan's tasks, the budget and the spend so far."""
@@ -153,11 +185,17 @@ def schedule_health(
 
 
 def cost_health(ev: EarnedValue) -> tuple[str, list[str]]:
-    """Spend against the budget, and the CPI."""
+    """Spend against the budget at once; the CPI once enough work is earned.
+
+    Spending more than the budget is red and 90 % of it amber, whatever was
+    earned. The CPI is judged only when at least ``CPI_MEANINGFUL_SHARE`` of
+    the work has been earned; before that, spending ``SPEND_AHEAD_OF_PLAN``
+    times the planned value (and at least that share of the budget) is amber.
+    """
     levels: list[str] = []
     reasons: list[str] = []
+    share = ev.actual / ev.budget if ev.budget > 0 else 0.0
     if ev.budget > 0 and ev.actual > 0:
-        share = ev.actual / ev.budget
         if share > 1:
             levels.append("red")
             reasons.append(f"over budget: spent {share:.0%} of the budget")
@@ -167,9 +205,22 @@ def cost_health(ev: EarnedValue) -> tuple[str, list[str]]:
     elif ev.budget == 0 and ev.actual > 0:
         levels.append("red")
         reasons.append("spending without a budget")
-    if ev.cpi is not None and ev.cpi < CPI_AMBER:
-        levels.append("red" if ev.cpi < CPI_RED else "amber")
-        reasons.append(f"CPI {ev.cpi:.2f} (costs above earned value)")
+    cpi = ev.cpi if ev.cpi_meaningful else None
+    if cpi is not None:
+        if cpi < CPI_AMBER:
+            levels.append("red" if cpi < CPI_RED else "amber")
+            reasons.append(f"CPI {cpi:.2f} (costs above earned value)")
+        return worst(levels), reasons
+    planned = ev.planned_money
+    earned = ev.earned_share
+    if levels or planned is None or earned is None or ev.actual <= 0:
+        return worst(levels), reasons
+    if ev.actual > SPEND_AHEAD_OF_PLAN * planned and share >= CPI_MEANINGFUL_SHARE:
+        levels.append("amber")
+        reasons.append(
+            f"spent {share:.0%} of the budget, {planned / ev.budget:.0%} planned by now"
+            f" (CPI not yet meaningful: {earned:.0%} of work earned)"
+        )
     return worst(levels), reasons
 
 
@@ -206,15 +257,22 @@ def format_money(minor: int | None) -> str:
     return f"{sign}{whole:,}" if cents == 0 else f"{sign}{whole:,}.{cents:02d}"
 
 
-def parse_money(text: str) -> int:
-    """``1,234.5`` → 123450 minor units; refuses more than two decimals."""
-    cleaned = text.replace(",", "").replace("，", "").strip()
+def parse_money(text: str, field_name: str = "budget") -> int:
+    """``1,234.5`` → 123450 minor units (the shared number reader); at most two decimals."""
+    from specialops.io.convert import AmbiguousNumber, CellError, parse_number
+
     try:
-        value = Decimal(cleaned)
-    except ArithmeticError:
-        raise ValidationError(f"'{text}' is not an amount", field="budget") from None
-    if not value.is_finite() or value.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValidationError(f"'{text}' is not an amount with at most 2 decimals", field="budget")
+        value = parse_number(text.strip())
+    except AmbiguousNumber as error:
+        raise ValidationError(str(error), field=field_name) from None
+    except CellError:
+        raise ValidationError(
+            f"'{text}' is not an amount (such as 1,234.50)", field=field_name
+        ) from None
+    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValidationError(
+            f"'{text}' is not an amount with at most 2 decimals", field=field_name
+        )
     return int(value * 100)
 
 
