@@ -50,7 +50,10 @@ class FieldSpec:
     ``column`` is the model attribute it is stored in (``department`` →
     ``department_id`` for references). Money is stored in integer minor
     units (``scale`` decimals) and written as decimal text. ``pii`` fields
-    are masked for roles without ``customer.reveal_pii``.
+    are masked for roles without ``customer.reveal_pii``. A ``workflow``
+    field holds the record's state in that workflow: an import may create
+    records only in its initial state and never changes the state of an
+    existing one (each step has its rules, checked where it is taken).
     """
 
     name: str
@@ -65,6 +68,7 @@ class FieldSpec:
     column: str = ""
     pii: bool = False
     scale: int = 2
+    workflow: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

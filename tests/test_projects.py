@@ -523,3 +523,38 @@ def test_importing_numbers_with_thousands_separators(ctx, people, tmp_path) -> N
     refused = import_file(ctx.store, ctx.actor, "projects", ambiguous)
     assert [(p.line, p.column) for p in refused.errors] == [(2, "budget")]
     assert "ambiguous" in refused.errors[0].message
+
+
+def test_an_import_neither_skips_nor_takes_workflow_steps(demo_ctx, tmp_path) -> None:
+    from specialops.io.engine import import_file
+
+    new = tmp_path / "new.csv"
+    new.write_text(
+        "name,stage\n門市改裝,proposed\n會員系統,\n跳過審批,executing\n直接結項,已結項\n",
+        encoding="utf-8",
+    )
+    summary = import_file(demo_ctx.store, demo_ctx.actor, "projects", new)
+    assert [(p.line, p.column) for p in summary.errors] == [(4, "stage"), (5, "stage")]
+    assert "start as proposed, not executing" in summary.errors[0].message
+    assert not summary.written
+    with demo_ctx.store.read() as session:
+        before = {p.code: (p.stage, p.name, p.version) for p in session.exec(select(Project))}
+    assert before["PRJ-0002"][0] == "executing"
+
+    moved = tmp_path / "moved.csv"
+    moved.write_text(
+        "code,name,stage\nPRJ-0002,客戶入口網站改版 v2,executing\nPRJ-0005,機房搬遷,closed\n",
+        encoding="utf-8",
+    )
+    refused = import_file(demo_ctx.store, demo_ctx.actor, "projects", moved, upsert=True)
+    assert [(p.line, p.column) for p in refused.errors] == [(3, "stage")]
+    assert "rectification → closed" in refused.errors[0].message
+    assert "in the app" in refused.errors[0].message
+    skipped = import_file(
+        demo_ctx.store, demo_ctx.actor, "projects", moved, upsert=True, on_error="skip"
+    )
+    assert (skipped.updated, skipped.rejected) == (1, 1)
+    with demo_ctx.store.read() as session:
+        after = {p.code: (p.stage, p.name, p.version) for p in session.exec(select(Project))}
+    assert after["PRJ-0002"] == ("executing", "客戶入口網站改版 v2", before["PRJ-0002"][2] + 1)
+    assert after["PRJ-0005"] == before["PRJ-0005"]

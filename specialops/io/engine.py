@@ -353,6 +353,7 @@ class _Import:
         self.key_col = spec.key_field.column
         self.has_key = spec.key in header
         self.self_refs = [f for f in self.fields if f.kind == "ref" and f.ref == spec.name]
+        self.state_fields = [f for f in self.fields if f.workflow]
         # Columns absent from the file that cannot be empty take the model's default.
         self.defaults: dict[str, Any] = {}
         # Derived columns (spec.derive) are computed per row from its plain values,
@@ -624,6 +625,8 @@ class _Import:
                 self._resolve_self_ref(f, table)
             # Rows are staged as inserts; what remains one after this is one.
             self._existing(key, table)
+            for f in self.state_fields:
+                self._new_in_initial_state(f)
             for f in self.self_refs:
                 self._unknown_self_ref(f)
             self._sql("COMMIT")
@@ -696,6 +699,19 @@ class _Import:
                 changed = [c for c, a, b in zip(cols, new, old, strict=True) if a != b]
                 if derived and not set(changed) - derived:
                     changed = []  # derived values alone never make an update
+                moved = [f for f in self.state_fields if f.column in changed]
+                if moved:
+                    at = cols.index(moved[0].column)
+                    rejects.append(
+                        (
+                            line,
+                            moved[0].name,
+                            f"an import does not change the {moved[0].name} "
+                            f"({old[at]} → {new[at]}): each step of the {moved[0].workflow} "
+                            "workflow is taken in the app, where its rules are checked",
+                        )
+                    )
+                    continue
                 for c, waiting in zip(self_ref_cols, row[3 + 2 * width :], strict=True):
                     if waiting and c not in changed:
                         changed.append(c)
@@ -711,6 +727,29 @@ class _Import:
             "UPDATE imp_rows SET op = ?, target_id = ?, seen_version = ?, before = ?, "
             "changed = ? WHERE line = ?",
             decided,
+        )
+
+    def _new_in_initial_state(self, f: FieldSpec) -> None:
+        """Reject new rows that would start past the workflow's first state."""
+        from specialops.workflow import get_workflow
+
+        initial = get_workflow(f.workflow or "").initial
+        column = _quote("f_" + f.column)
+        found = self._sql(
+            f"SELECT line, {column} FROM imp_rows WHERE op = 'insert' AND {column} IS NOT NULL "
+            f"AND {column} <> ?",
+            (initial,),
+        ).fetchall()
+        self._reject(
+            [
+                (
+                    line,
+                    f.name,
+                    f"new {self.spec.name} start as {initial}, not {value}: later "
+                    f"{f.name}s are reached through the {f.workflow} workflow in the app",
+                )
+                for line, value in found
+            ]
         )
 
     def _resolve_self_ref(self, f: FieldSpec, table: str) -> None:

@@ -53,7 +53,11 @@ PROJECTS = register(
             FieldSpec("start_date", "date", help="planned start"),
             FieldSpec("end_date", "date", help="planned end"),
             FieldSpec(
-                "stage", "choice", choices=STAGE_CHOICES, help="stage; new rows default to proposed"
+                "stage",
+                "choice",
+                choices=STAGE_CHOICES,
+                workflow="projects",
+                help="new rows start as proposed; later stages through the project workflow",
             ),
             FieldSpec("manager", "ref", ref="users", help="the project manager's login"),
         ),
