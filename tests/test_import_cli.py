@@ -281,6 +281,9 @@ def test_schema_lists_entities_and_fields_with_chinese_labels(tmp_path) -> None:
     assert by_name["phone"]["personal"] is True
     text = run_cli("schema", "customers")
     assert "個人/个人" in text.stdout and "customer.reveal_pii" in text.stdout
+    projects = json.loads(run_cli("schema", "projects", "--json").stdout)
+    stage = next(f for f in projects["fields"] if f["name"] == "stage")
+    assert stage["workflow"] == "projects" and "proposed" in stage["help"]
     assert run_cli("schema", "nope").returncode == 2
 
 

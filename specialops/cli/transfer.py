@@ -259,6 +259,8 @@ def _describe(spec: Any, f: Any) -> dict[str, Any]:
         described["decimals"] = f.scale
     if f.pii:
         described["personal"] = True
+    if f.workflow:
+        described["workflow"] = f.workflow
     return described
 
 
@@ -274,6 +276,8 @@ def _rule_text(d: dict[str, Any]) -> str:
         parts.append(f"{d.get('min', '')}..{d.get('max', '')}")
     if d.get("personal"):
         parts.append("personal data")
+    if "workflow" in d:
+        parts.append(f"changed only through the {d['workflow']} workflow")
     if d["type"] == "date":
         parts.append("2026-11-28, 2026/11/28, 2026年11月28日")
     return "; ".join(parts)
