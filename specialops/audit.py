@@ -24,6 +24,9 @@ from specialops.identity import Actor
 from specialops.models.core import AuditEntry
 
 GENESIS = "0" * 64
+# Columns every record has that an insert's entry does not repeat: the entry's own
+# time, user and record id say them, and a new record is at version 1.
+RECORD_STAMPS = frozenset({"id", "version", "created_at", "updated_at", "updated_by"})
 HASHED_FIELDS = (
     "at",
     "username",

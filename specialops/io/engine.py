@@ -37,6 +37,7 @@ cell could start a formula.
 from __future__ import annotations
 
 import binascii
+import gc
 import hashlib
 import json
 import shutil
@@ -47,6 +48,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC
+from itertools import chain
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import IO, Any
@@ -66,10 +68,10 @@ from specialops.store import codes
 from specialops.store.store import Store, translate
 
 STAGE_CHUNK = 5000
+STAGE_VARIABLES = 500  # values bound per staging statement
 MAX_LISTED_PROBLEMS = 100_000
 PUBLISH_ATTEMPTS = 8
 REJECTS_ERROR_COLUMN = "error"
-_STAMPS = ("id", "version", "created_at", "updated_at", "updated_by")
 
 Progress = Callable[[int], None]
 Log = Callable[[str], None]
@@ -368,7 +370,7 @@ class _Import:
                 processor = _bind(column, dialect)
                 self.defaults[f.column] = processor(default) if processor else default
         # Model columns that no field imports (e.g. planned effort) take the model's default too.
-        covered = {f.column for f in spec.fields} | set(_STAMPS)
+        covered = {f.column for f in spec.fields} | audit.RECORD_STAMPS
         for column in self.table.c:
             default = _model_default(spec.model, column.name)
             if column.name not in covered and not column.nullable and default is not None:
@@ -458,7 +460,7 @@ class _Import:
         self._sql("ATTACH DATABASE '' AS imp")
         self._sql("PRAGMA imp.journal_mode = OFF")
         self._sql("PRAGMA imp.synchronous = OFF")
-        self._sql("PRAGMA imp.cache_size = -65536")
+        self._sql("PRAGMA imp.cache_size = -32768")
         extra = "".join(f", s_{f.column} TEXT" for f in self.self_refs)
         cols = "".join(f", {_quote(c)}" for c in self.stage_cols)
         self._sql(
@@ -513,12 +515,27 @@ class _Import:
             else:
                 names.append("f_" + f.column)
         names += ["f_" + c for c in self.derived]
-        insert = (
-            f"INSERT INTO imp_rows ({', '.join(_quote(n) for n in names)}) "
-            f"VALUES ({', '.join('?' * len(names))})"
-        )
+        insert = f"INSERT INTO imp_rows ({', '.join(_quote(n) for n in names)})"
         where = {name: index for index, name in enumerate(header)}
         plan = [(name, convert, where.get(name)) for name, convert in self.converters]
+        # The rows are plain tuples and strings, never cycles: the cyclic collector
+        # would only walk the growing blocks over and over.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            count = self._stage_rows(rows, insert, plan, progress)
+        finally:
+            if collecting:
+                gc.enable()
+        self.summary.rows = count
+
+    def _stage_rows(
+        self,
+        rows: Iterable[tuple[int, list[Any], str | None]],
+        insert: str,
+        plan: list[tuple[str, ColumnImporter, int | None]],
+        progress: Progress | None,
+    ) -> int:
         lines: list[int] = []
         block: list[list[Any]] = []
         # Problems of the block, reported in file order once it is converted.
@@ -539,7 +556,7 @@ class _Import:
         self._stage_block(insert, plan, lines, block, found)
         if progress:
             progress(count)
-        self.summary.rows = count
+        return count
 
     def _stage_block(
         self,
@@ -605,8 +622,21 @@ class _Import:
         return [out[0], *(b(v) if b else v for b, v in zip(self.binders, out[1:], strict=True))]
 
     def _flush(self, insert: str, buffer: list[Any]) -> None:
+        """Write staged rows, many to a statement (fewer steps than one row each)."""
+        width = len(buffer[0])
+        group = max(1, STAGE_VARIABLES // width)
+        whole = len(buffer) - len(buffer) % group
         self._sql("BEGIN")
-        self.raw.executemany(insert, buffer)
+        if whole:
+            values = ", ".join(["(" + ", ".join("?" * width) + ")"] * group)
+            flat = chain.from_iterable
+            self.raw.executemany(
+                f"{insert} VALUES {values}",
+                [list(flat(buffer[i : i + group])) for i in range(0, whole, group)],
+            )
+        if whole < len(buffer):
+            one = "(" + ", ".join("?" * width) + ")"
+            self.raw.executemany(f"{insert} VALUES {one}", buffer[whole:])
         self._sql("COMMIT")
 
     # -- 2. match ------------------------------------------------------------
@@ -905,16 +935,12 @@ class _Import:
         )
         self._sql("INSERT INTO imp_links (seq, link) VALUES (0, ?)", (bytes.fromhex(prev + head),))
         self._plan_update_after(bools)
-        stamps = {
-            "version": 1,
-            "created_at": at.isoformat(),
-            "updated_at": at.isoformat(),
-            "updated_by": actor.username,
-        }
-        names = ["id", *self.defaults, *cols, *stamps]
-        sources: dict[str, str] = {"id": self.new_id}
+        # An insert's entry holds the record's fields; its own time, user and record
+        # id say the rest (audit.RECORD_STAMPS), as in the app's entries.
+        names = [*self.defaults, *cols]
+        sources: dict[str, str] = {}
         params: list[Any] = []
-        for name, value in [*self.defaults.items(), *stamps.items()]:
+        for name, value in self.defaults.items():
             sources[name] = "?"
             params.append(value)
         for c in cols:
@@ -927,9 +953,8 @@ class _Import:
             )
         ordered = sorted(names)
         pairs = ", ".join(f"'{n}', {sources[n]}" for n in ordered)
-        ordered_params = [
-            params[[*self.defaults, *stamps].index(n)] for n in ordered if sources[n] == "?"
-        ]
+        given = list(self.defaults)
+        ordered_params = [params[given.index(n)] for n in ordered if sources[n] == "?"]
         code = "r." + _quote("f_" + self.key_col)
         # The entry of each record, stored once: the publish copies it.
         self._sql(

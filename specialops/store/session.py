@@ -79,6 +79,8 @@ def _after_flush(session: Session, _context: Any) -> None:
     events = []
     for action, obj, before in pending:
         after = None if action == "delete" else column_values(obj)
+        if action == "insert" and after is not None:
+            after = {k: v for k, v in after.items() if k not in audit.RECORD_STAMPS}
         if action == "update":
             keys = set(before) - _IGNORED_IN_DIFF
             before = {k: before[k] for k in keys}
