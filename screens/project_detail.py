@@ -7,16 +7,17 @@ screen only offers what the user may do now (``check_action``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from specialops import clock
@@ -30,7 +31,19 @@ from specialops.widgets.record_list import RecordList
 from specialops.widgets.timeline import Bar, Timeline
 
 RAG_STYLE = {"red": "bold white on red", "amber": "bold black on yellow", "green": "black on green"}
-TABS = ("overview", "plan", "meetings", "issues", "acceptance", "history")
+# Each tab's label, longest first: the bar takes the longest that fits the screen's width.
+TAB_LABELS: dict[str, tuple[str, ...]] = {
+    "overview": ("Overview 概覽", "Overview 概覽", "概覽"),
+    "plan": ("Plan 計劃", "Plan 計劃", "計劃"),
+    "meetings": ("Meetings 會議", "Meet 會議", "會議"),
+    "issues": ("Issues 問題", "Issues 問題", "問題"),
+    "acceptance": ("Acceptance 驗收", "Accept 驗收", "驗收"),
+    "history": ("History 歷程", "History 歷程", "歷程"),
+}
+TABS = tuple(TAB_LABELS)
+TAB_PADDING = 2  # a tab's padding, left and right
+# The keys that take a lifecycle step in one direction: their label names the step.
+STEP_KEYS = {"project.advance": "forward", "project.send_back": "back"}
 
 
 def _rag(level: str | None) -> Text:
@@ -81,6 +94,59 @@ def proposal_form(context: Any, project: Any) -> FormModal:
     return FormModal(title, fields, submit, svc.check_proposal)
 
 
+def tab_labels(width: int) -> dict[str, str]:
+    """The longest tab labels whose bar fits ``width`` cells."""
+    from rich.cells import cell_len
+
+    tiers = len(next(iter(TAB_LABELS.values())))
+    for tier in range(tiers):
+        labels = {tab: names[tier] for tab, names in TAB_LABELS.items()}
+        if sum(cell_len(label) + TAB_PADDING for label in labels.values()) <= width:
+            return labels
+    return labels
+
+
+def _choice(step: Any) -> Text:
+    """A step in the list: a blocked one dimmed, with the engine's reasons under it."""
+    if not step.reasons:
+        return Text(step.label)
+    text = Text(step.label, style="dim")
+    text.append(f"\n  blocked 受阻: {'; '.join(step.reasons)}", style="dim italic")
+    return text
+
+
+class StepBlockedModal(ModalScreen[None]):
+    """Why a chosen lifecycle step is not possible now; Enter or Escape closes it."""
+
+    DEFAULT_CSS = """
+    StepBlockedModal { align: center middle; }
+    StepBlockedModal > Vertical {
+        width: 64; max-width: 95%; height: auto;
+        border: thick $warning; background: $surface; padding: 1 2;
+    }
+    StepBlockedModal #blocked-title { text-style: bold; margin-bottom: 1; }
+    """
+    BINDINGS = [Binding("escape,enter", "close", "Close", id="modal.close")]
+
+    def __init__(self, code: str, label: str, reasons: Sequence[str]) -> None:
+        super().__init__()
+        self.code = code
+        self.label = label
+        self.reasons = tuple(reasons)
+
+    def compose(self) -> ComposeResult:
+        body = Text()
+        body.append("Why 原因:\n", style="bold")
+        body.append("\n".join(f"- {reason}" for reason in self.reasons))
+        with Vertical():
+            yield Static(f"{self.code}: {self.label} - not possible now 目前無法執行",
+                         id="blocked-title", markup=False)  # fmt: skip
+            yield Static(body, id="blocked-reasons")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
 def take_step(
     screen: Screen,
     context: Any,
@@ -90,7 +156,11 @@ def take_step(
     steps: Sequence[Any],
     done: Callable[[], None],
 ) -> None:
-    """Choose a lifecycle step (when there are several), then ask its comment and fields."""
+    """Choose a lifecycle step (unless one allowed step is all), then ask its comment and fields.
+
+    A blocked step (one with ``reasons``) is listed dimmed; choosing it only
+    shows why it is not possible now.
+    """
     from specialops.services import projects as svc
     from specialops.services.projects_workflow import PAYLOAD_FIELDS
 
@@ -98,6 +168,10 @@ def take_step(
         if name is None:
             return
         step = next(s for s in steps if s.name == name)
+        reasons = getattr(step, "reasons", ())
+        if reasons:
+            screen.app.push_screen(StepBlockedModal(code, step.label, reasons))
+            return
         extra = PAYLOAD_FIELDS.get(name, ())
         fields = [
             FormField(key, label, lines=key == "items", placeholder=label)
@@ -128,12 +202,12 @@ def take_step(
             FormModal(f"{code}: {step.label}", fields, submit, _nonempty(*required)), finished
         )
 
-    if len(steps) == 1:
+    if len(steps) == 1 and not getattr(steps[0], "reasons", ()):
         ask(steps[0].name)
     else:
-        screen.app.push_screen(
-            ChoiceModal(f"{code}: what next? 下一步", [(s.name, s.label) for s in steps]), ask
-        )
+        ordered = sorted(steps, key=lambda s: bool(getattr(s, "reasons", ())))
+        choices = [(s.name, _choice(s)) for s in ordered]
+        screen.app.push_screen(ChoiceModal(f"{code}: what next? 下一步", choices), ask)
 
 
 # --- the screen -----------------------------------------------------------------------------
@@ -182,23 +256,31 @@ class ProjectDetailScreen(Screen):
         yield AppHeader(self.context, "Projects 項目看板")
         yield Static(self.code, id="project-title", classes="area-title", markup=False)
         yield Static("", id="project-keys", markup=False)
+        labels = tab_labels(self.app.size.width)
         with TabbedContent(id="project-tabs"):
-            with TabPane("Overview 概覽", id="overview"), VerticalScroll():
+            with TabPane(labels["overview"], id="overview"), VerticalScroll():
                 yield Static("Loading 載入中", id="overview-body")
-            with TabPane("Plan 計劃", id="plan"), Vertical(id="plan-body"):
+            with TabPane(labels["plan"], id="plan"), Vertical(id="plan-body"):
                 yield Timeline(id="timeline")
-            with TabPane("Meetings 會議", id="meetings"), VerticalScroll():
+            with TabPane(labels["meetings"], id="meetings"), VerticalScroll():
                 yield Static("", id="meetings-body")
-            with TabPane("Issues 問題", id="issues"), VerticalScroll():
+            with TabPane(labels["issues"], id="issues"), VerticalScroll():
                 yield Static("", id="issues-body")
-            with TabPane("Acceptance 驗收", id="acceptance"), VerticalScroll():
+            with TabPane(labels["acceptance"], id="acceptance"), VerticalScroll():
                 yield Static("", id="acceptance-body")
-            with TabPane("History 歷程", id="history"), VerticalScroll():
+            with TabPane(labels["history"], id="history"), VerticalScroll():
                 yield Static("", id="history-body")
         yield Footer()
 
     def on_mount(self) -> None:
         self.refresh_data()
+
+    def on_resize(self, event: events.Resize) -> None:
+        tabs = self.query_one(TabbedContent)
+        for tab, label in tab_labels(event.size.width).items():
+            found = tabs.get_tab(tab)
+            if found.label.plain != label:
+                found.label = label
 
     def refresh_data(self) -> None:
         self._load()
@@ -231,8 +313,27 @@ class ProjectDetailScreen(Screen):
         self.query_one("#acceptance-body", Static).update(self._acceptance(data))
         self.query_one("#history-body", Static).update(self._history(data))
         self._plan(data)
+        self._label_step_keys()
         self.refresh_bindings()
         self.query_one("#project-keys", Static).update(self._keys_line())
+
+    def _label_step_keys(self) -> None:
+        """Name on the a and b keys the step each takes here (the generic word when several)."""
+        labels: dict[str, str] = {}
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            direction = STEP_KEYS.get(binding.id or "")
+            if direction is None:
+                continue
+            allowed = [s for s in self.data.steps if s.allowed and s.direction == direction]
+            labels[binding.id or ""] = (
+                allowed[0].key_label if len(allowed) == 1 else binding.description
+            )
+        keys = self._bindings.key_to_bindings
+        for key, bindings in keys.items():
+            keys[key] = [
+                replace(b, description=labels[b.id]) if b.id in labels else b for b in bindings
+            ]
 
     def _keys_line(self) -> Text:
         """Every key the user may press now: at 80 columns the footer cannot hold them all."""
@@ -246,10 +347,17 @@ class ProjectDetailScreen(Screen):
                 continue
             if self.check_action(name, params):
                 line.append(binding.key_display or binding.key, style="bold")
-                line.append(f" {binding.description}  ")
+                line.append(f" {self._description(binding)}  ")
         if not line.spans and line.plain == "keys 按鍵: ":
             line.append("none for you at this stage 此階段無可用操作", style="dim")
         return line
+
+    def _description(self, binding: Binding) -> str:
+        """The binding's description as the footer shows it now (a step key names its step)."""
+        for _key, current in self._bindings:
+            if binding.id is not None and current.id == binding.id:
+                return current.description
+        return binding.description
 
     def _overview(self, data: Any) -> Group:
         from specialops.services.projects import ORIGIN_LABELS
@@ -419,7 +527,9 @@ class ProjectDetailScreen(Screen):
         stage = data.project.stage
         if action == "step":
             want = str(parameters[0])
-            return any(want in ("all", s.direction) for s in data.steps)
+            if want == "all":
+                return bool(data.steps)
+            return any(s.allowed and s.direction == want for s in data.steps)
         rules: dict[str, bool] = {
             "edit": data.may_edit,
             "add_task": data.is_pm and stage in ("planning", "plan-review", "executing"),
@@ -484,7 +594,9 @@ class ProjectDetailScreen(Screen):
 
     def action_step(self, direction: str) -> None:
         data = self.data
-        steps = [s for s in data.steps if direction in ("all", s.direction)]
+        steps = [
+            s for s in data.steps if direction == "all" or (s.allowed and s.direction == direction)
+        ]
         p = data.project
         take_step(self, self.context, p.id, p.version, p.code, steps, self.refresh_data)
 

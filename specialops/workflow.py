@@ -352,6 +352,48 @@ def check(
     return reasons
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """A transition the actor's role permits, with every reason it is blocked now."""
+
+    transition: Transition
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        return not self.reasons
+
+
+def verdicts(
+    session: Session,
+    record: Any,
+    actor: Actor,
+    workflow: Workflow | str | None = None,
+    *,
+    also_from: Iterable[str] = (),
+) -> list[Verdict]:
+    """The transitions from ``record``'s state that ``actor``'s role permits, each judged now.
+
+    A screen shows the blocked ones with their reasons instead of hiding them.
+    ``also_from`` adds the transitions from other states (what comes next);
+    their reasons then begin with where the record must be first. Transitions
+    the role may never take are left out; as in :func:`available`, a needed
+    comment and the payload are not judged (guards get ``payload=None``).
+    """
+    wf = get_workflow(workflow) if workflow is not None else workflow_for(type(record))
+    sources = {wf.state_of(record), *also_from}
+    found = []
+    for t in wf.transitions:
+        if _permission_reason(t, actor) is not None or sources.isdisjoint(t.source_states):
+            continue
+        reasons = [
+            r for r in (_state_reason(wf, t, record), _pending_reason(session, wf, t, record)) if r
+        ]
+        reasons += _guard_reasons(session, t, record, actor, None)
+        found.append(Verdict(t, tuple(reasons)))
+    return found
+
+
 def available(
     session: Session, record: Any, actor: Actor, workflow: Workflow | str | None = None
 ) -> list[Transition]:
@@ -360,15 +402,7 @@ def available(
     Screens offer only these. A needed comment and the payload are asked for
     afterwards, so they are not judged here (guards get ``payload=None``).
     """
-    wf = get_workflow(workflow) if workflow is not None else workflow_for(type(record))
-    return [
-        t
-        for t in wf.transitions
-        if _permission_reason(t, actor) is None
-        and _state_reason(wf, t, record) is None
-        and _pending_reason(session, wf, t, record) is None
-        and not _guard_reasons(session, t, record, actor, None)
-    ]
+    return [v.transition for v in verdicts(session, record, actor, workflow) if v.allowed]
 
 
 # ---------------------------------------------------------------- moving

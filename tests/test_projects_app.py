@@ -287,3 +287,118 @@ async def test_moving_repaints_only_what_changed_and_matches_a_full_repaint(demo
             kanban.refresh()  # everything again, from nothing cached
             await settle(me.pilot)
             assert me.app.export_screenshot() == painted, f"stale lines after {key}"
+
+
+async def open_project(me: Walk, code: str) -> ProjectDetailScreen:
+    me.app.push_screen(ProjectDetailScreen(me.context, code))
+    await settle(me.pilot)
+    screen = me.app.screen
+    assert isinstance(screen, ProjectDetailScreen) and screen.data.project.code == code
+    return screen
+
+
+def _audit_count(ctx) -> int:
+    from sqlmodel import func
+
+    from specialops.models import AuditEntry
+
+    with ctx.store.read() as session:
+        return session.exec(select(func.count()).select_from(AuditEntry)).one()
+
+
+@pilot_test
+async def test_steps_show_a_blocked_close_with_the_engines_reasons(demo_ctx, db_path):
+    from textual.widgets import OptionList
+
+    from specialops import workflow as wf
+    from specialops.screens.project_detail import StepBlockedModal
+    from specialops.services.projects_workflow import PROJECTS
+    from specialops.widgets.form import ChoiceModal
+
+    executive = resolve_actor(demo_ctx.store, "lin.zhiyuan")
+    with demo_ctx.store.read() as session:
+        project = svc.get_project(session, "PRJ-0005")
+        assert project.stage == "rectification"
+        expected = wf.check(session, PROJECTS, project, "close", executive)
+    assert "closing needs a passed acceptance" in expected
+    assert "2 rectification items are still open" in expected
+    before = (project.stage, project.version, _audit_count(demo_ctx))
+
+    async with Walk(db_path, "lin.zhiyuan") as me:
+        screen = await open_project(me, "PRJ-0005")
+        assert not screen.check_action("step", ("forward",))  # a takes no blocked step
+        await me.keys("t")
+        choice = me.app.screen
+        assert isinstance(choice, ChoiceModal)
+        options = choice.query_one(OptionList)
+        prompts = [options.get_option_at_index(i).prompt for i in range(options.option_count)]
+        labels = [str(p).splitlines()[0] for p in prompts]
+        assert labels == ["put on hold 暫停", "cancel 取消", "close the project 結項"]
+        close = prompts[2]
+        assert str(close).splitlines()[1] == "  blocked 受阻: " + "; ".join(expected)
+        assert "dim" in str(close.style)  # drawn dimmed, the allowed ones not
+        assert "dim" not in str(prompts[0].style)
+
+        options.highlighted = 2
+        await me.keys("enter")
+        message = me.app.screen
+        assert isinstance(message, StepBlockedModal)
+        assert (message.label, list(message.reasons)) == ("close the project 結項", expected)
+        shown = str(message.query_one("#blocked-reasons").render())
+        assert all(f"- {reason}" in shown for reason in expected)
+        await me.keys("escape")
+        assert me.app.screen is screen
+
+    with demo_ctx.store.read() as session:
+        after = svc.get_project(session, "PRJ-0005")
+    assert (after.stage, after.version, _audit_count(demo_ctx)) == before
+
+
+def _footer(screen) -> dict[str, str]:
+    from textual.widgets._footer import FooterKey
+
+    return {key.key: key.description for key in screen.query(FooterKey)}
+
+
+@pilot_test
+async def test_the_step_keys_name_the_step_they_take(demo_ctx, db_path):
+    async with Walk(db_path, "lin.zhiyuan") as me:
+        screen = await open_project(me, "PRJ-0006")  # acceptance
+        assert _footer(screen)["b"] == "Rectify 要求整改"
+        assert "b Rectify 要求整改" in str(screen.query_one("#project-keys").render())
+        await me.keys("b")
+        assert isinstance(me.app.screen, FormModal)
+        assert me.app.screen.title_text == "PRJ-0006: require rectification 要求整改"
+        await me.keys("escape", "escape")
+
+        screen = await open_project(me, "PRJ-0007")  # plan review
+        assert _footer(screen)["b"] == "Return 計劃退回"
+        assert "a" not in _footer(screen)  # starting execution is the PM's
+
+    async with Walk(db_path, "huang.shufen") as me:
+        screen = await open_project(me, "PRJ-0004")  # pre-acceptance, her project
+        assert _footer(screen)["a"] == "Apply 申請驗收"
+        assert _footer(screen)["b"] == "Reopen 退回執行"
+
+
+@pilot_test
+async def test_the_tab_labels_fit_the_width_and_follow_a_resize(demo_ctx, db_path):
+    from rich.cells import cell_len
+    from textual.widgets import TabbedContent
+
+    async with Walk(db_path, "lin.zhiyuan") as me:
+        screen = await open_project(me, "PRJ-0005")
+        tabs = screen.query_one(TabbedContent)
+
+        def labels() -> list[str]:
+            return [tabs.get_tab(pane.id).label.plain for pane in tabs.query("TabPane")]
+
+        narrow = labels()
+        assert narrow[0] == "Overview 概覽" and "Meet 會議" in narrow
+        assert sum(cell_len(label) + 2 for label in narrow) <= SIZE[0]
+        await me.pilot.resize_terminal(160, 45)
+        await settle(me.pilot)
+        assert "Meetings 會議" in labels() and "Acceptance 驗收" in labels()
+        await me.pilot.resize_terminal(*SIZE)
+        await settle(me.pilot)
+        assert labels() == narrow

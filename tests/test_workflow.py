@@ -476,6 +476,46 @@ def test_available_lists_a_transition_whose_payload_is_asked_for_later(world: Wo
     assert world.available(errand.id, "li.na") == ["finish", "cancel"]
 
 
+def verdicts_of(world: World, errand_id: int, by: str, **kw: Any) -> dict[str, list[str]]:
+    with world.store.read() as session:
+        errand = session.get(Errand, errand_id)
+        found = wf.verdicts(session, errand, world[by], **kw)
+        # the same reasons as check() gives, which also judges the comment and the payload
+        for v in found:
+            if not v.transition.needs_comment and v.transition.name != "finish":
+                assert list(v.reasons) == wf.check(session, ERRANDS, errand, v.transition.name,
+                                                   world[by])  # fmt: skip
+        return {v.transition.name: list(v.reasons) for v in found}
+
+
+def test_verdicts_show_blocked_transitions_with_their_reasons(world: World) -> None:
+    errand = world.new(title=" ")
+    assert verdicts_of(world, errand.id, "li.na") == {
+        "submit": ["give the errand a title first"],
+        "cancel": [],
+    }
+    # a transition the role may never take stays out; so does one from another state
+    assert verdicts_of(world, errand.id, "lin.zhiyuan") == {}
+    assert "reopen" not in verdicts_of(world, errand.id, ADMIN)
+
+    world.edit(errand.id, title="採購投影機")
+    world.apply(errand.id, "submit")
+    asked = world.apply(errand.id, "approve")
+    found = verdicts_of(world, errand.id, "li.na")
+    assert found["fund"] == ["say how much money it needs"]
+    assert found["approve"] == [
+        f"'approve' for ERR-0001 already waits for approval (request {asked.request_id})"
+    ]
+    assert [n for n, reasons in found.items() if not reasons] == world.available(errand.id, "li.na")
+
+    # what comes next: blocked first by the state, then by its own guards
+    ahead = verdicts_of(world, errand.id, "li.na", also_from=["approved"])
+    assert ahead["finish"] == [
+        "'finish' is possible only from 已批准; ERR-0001 is 審核中",
+        "tick the checklist before finishing",
+    ]
+
+
 # ---------------------------------------------------------------- approvals
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -255,7 +256,10 @@ class FormModal(ModalScreen[Any]):
 
 
 class ChoiceModal(ModalScreen[str | None]):
-    """Pick one of a few labelled choices; Enter picks, Escape cancels."""
+    """Pick one of a few labelled choices; Enter picks, Escape cancels.
+
+    A label may be styled ``Text`` (e.g. a choice shown dimmed with a note under it).
+    """
 
     DEFAULT_CSS = """
     ChoiceModal { align: center middle; }
@@ -268,7 +272,7 @@ class ChoiceModal(ModalScreen[str | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel 取消", id="choice.cancel")]
 
-    def __init__(self, title: str, choices: Sequence[tuple[str, str]]) -> None:
+    def __init__(self, title: str, choices: Sequence[tuple[str, str | Text]]) -> None:
         super().__init__()
         self.title_text = title
         self.choices = list(choices)

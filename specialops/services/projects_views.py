@@ -45,7 +45,9 @@ from specialops.services.projects_workflow import (
     ACTIVE_STAGES,
     BACKWARD,
     FORWARD,
+    KEY_LABELS,
     PROJECTS,
+    RESUMES,
     STAGE_LABELS,
 )
 from specialops.store.store import Store
@@ -247,12 +249,18 @@ class KpiView:
 
 @dataclass(frozen=True)
 class Step:
-    """A workflow step the user may take now."""
+    """A workflow step of the user's role: allowed now, or blocked for ``reasons``."""
 
     name: str
     label: str
     direction: str  # forward, back or other
     needs_comment: bool
+    reasons: tuple[str, ...] = ()
+    key_label: str = ""
+
+    @property
+    def allowed(self) -> bool:
+        return not self.reasons
 
 
 @dataclass
@@ -284,12 +292,46 @@ class ProjectDetail:
     is_pm: bool = False
 
 
+def _direction(name: str) -> str:
+    return "forward" if name in FORWARD else "back" if name in BACKWARD else "other"
+
+
+def _detours() -> list[wf.Transition]:
+    """The forward transitions back out of a stage that their target sends projects back to."""
+    ts = PROJECTS.transitions
+    return [
+        t
+        for t in ts
+        if t.name in FORWARD
+        and any(b.name in BACKWARD and t.target in b.source_states and b.target in t.source_states
+                for b in ts)
+    ]  # fmt: skip
+
+
 def _steps(session: Session, project: Project, actor: Actor) -> list[Step]:
-    found = []
-    for t in wf.available(session, project, actor, PROJECTS):
-        direction = "forward" if t.name in FORWARD else "back" if t.name in BACKWARD else "other"
-        found.append(Step(t.name, t.label, direction, t.needs_comment))
-    return found
+    """The steps of the actor's role from the project's stage, the blocked ones with reasons.
+
+    A stage a later stage sends projects back to is a detour of that stage:
+    someone with no forward step of their own here also sees the forward
+    steps of the later stage, blocked first by where the project must be (an
+    executive in rectification sees why the project cannot close yet).
+    """
+    here = wf.verdicts(session, project, actor, PROJECTS)
+    if not any(_direction(v.transition.name) == "forward" for v in here):
+        ahead = {t.target for t in _detours() if project.stage in t.source_states}
+        known = {v.transition.name for v in here}
+        here += [
+            v
+            for v in wf.verdicts(session, project, actor, PROJECTS, also_from=ahead)
+            if v.transition.name in FORWARD and v.transition.name not in known
+        ]
+    steps = []
+    for v in here:
+        t = v.transition
+        if v.allowed or t.name not in RESUMES:
+            steps.append(Step(t.name, t.label, _direction(t.name), t.needs_comment, v.reasons,
+                              KEY_LABELS.get(t.name, t.label)))  # fmt: skip
+    return steps
 
 
 def detail(store: Store, actor: Actor, code: str) -> ProjectDetail:
@@ -617,4 +659,9 @@ def available_steps(store: Store, actor: Actor, code: str) -> list[Step]:
     from specialops.services.projects import get_project
 
     with store.read() as session:
-        return _steps(session, get_project(session, code), actor)
+        project = get_project(session, code)
+        return [
+            Step(t.name, t.label, _direction(t.name), t.needs_comment,
+                 key_label=KEY_LABELS.get(t.name, t.label))
+            for t in wf.available(session, project, actor, PROJECTS)
+        ]  # fmt: skip

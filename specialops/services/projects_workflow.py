@@ -343,6 +343,28 @@ FORWARD = frozenset(
      "resubmit", "close"} | {t.name for t in PROJECTS.transitions if t.name.startswith("resume_")}
 )  # fmt: skip
 BACKWARD = frozenset({"reject", "return", "send_back_plan", "back_to_execution", "rectify"})
+# One step to a person: only the resume that fits where the project was held is shown.
+RESUMES = frozenset(t.name for t in PROJECTS.transitions if t.name.startswith("resume_"))
+# The few words a key shows for a transition (the footer has little room at 80 columns).
+KEY_LABELS: dict[str, str] = {
+    "approve": "Approve 批准",
+    "reject": "Reject 駁回",
+    "return": "Return 退回",
+    "revise": "Resubmit 重新提交",
+    "start_planning": "Plan 開始計劃",
+    "submit_plan": "Submit 提交評審",
+    "send_back_plan": "Return 計劃退回",
+    "execute": "Execute 開始執行",
+    "pre_accept": "Pre-accept 預驗收",
+    "back_to_execution": "Reopen 退回執行",
+    "apply": "Apply 申請驗收",
+    "rectify": "Rectify 要求整改",
+    "resubmit": "Resubmit 重新驗收",
+    "close": "Close 結項",
+    "hold": "Hold 暫停",
+    "cancel": "Cancel 取消",
+    **{name: "Resume 恢復" for name in RESUMES},
+}
 # What a transition asks for besides its comment: (payload key, label, required).
 PAYLOAD_FIELDS: dict[str, tuple[tuple[str, str, bool], ...]] = {
     "approve": (("manager", "Project manager 項目經理 (login)", True),),
