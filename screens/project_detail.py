@@ -46,6 +46,33 @@ TAB_PADDING = 2  # a tab's padding, left and right
 STEP_KEYS = {"project.advance": "forward", "project.send_back": "back"}
 
 
+def label_step_keys(screen: Screen[Any], keys: dict[str, str], steps: Sequence[Any]) -> bool:
+    """Name on each step key (binding id → direction) the one step it takes now.
+
+    With several steps in one direction the key keeps its generic word. Says
+    whether a label changed, so that a caller refreshes the footer only then.
+    """
+    labels: dict[str, str] = {}
+    for binding in screen.BINDINGS:
+        assert isinstance(binding, Binding)
+        direction = keys.get(binding.id or "")
+        if direction is None:
+            continue
+        allowed = [s for s in steps if s.allowed and s.direction == direction]
+        labels[binding.id or ""] = (
+            allowed[0].key_label if len(allowed) == 1 else binding.description
+        )
+    changed = False
+    bindings = screen._bindings.key_to_bindings
+    for key, found in bindings.items():
+        relabelled = [replace(b, description=labels[b.id]) if b.id in labels else b for b in found]
+        changed = changed or any(
+            a.description != b.description for a, b in zip(found, relabelled, strict=True)
+        )
+        bindings[key] = relabelled
+    return changed
+
+
 def _rag(level: str | None) -> Text:
     level = level or "green"
     return Text(f" {level} ", style=RAG_STYLE.get(level, ""))
@@ -319,21 +346,7 @@ class ProjectDetailScreen(Screen):
 
     def _label_step_keys(self) -> None:
         """Name on the a and b keys the step each takes here (the generic word when several)."""
-        labels: dict[str, str] = {}
-        for binding in self.BINDINGS:
-            assert isinstance(binding, Binding)
-            direction = STEP_KEYS.get(binding.id or "")
-            if direction is None:
-                continue
-            allowed = [s for s in self.data.steps if s.allowed and s.direction == direction]
-            labels[binding.id or ""] = (
-                allowed[0].key_label if len(allowed) == 1 else binding.description
-            )
-        keys = self._bindings.key_to_bindings
-        for key, bindings in keys.items():
-            keys[key] = [
-                replace(b, description=labels[b.id]) if b.id in labels else b for b in bindings
-            ]
+        label_step_keys(self, STEP_KEYS, self.data.steps)
 
     def _keys_line(self) -> Text:
         """Every key the user may press now: at 80 columns the footer cannot hold them all."""

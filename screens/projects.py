@@ -13,10 +13,16 @@ from textual.widgets import Static
 from specialops.permissions import can
 from specialops.screens import registry
 from specialops.screens.base import AreaScreen
-from specialops.screens.project_detail import ProjectDetailScreen, proposal_form, take_step
+from specialops.screens.project_detail import (
+    ProjectDetailScreen,
+    label_step_keys,
+    proposal_form,
+    take_step,
+)
 from specialops.widgets.kanban import Kanban, KanbanColumn
 
 FOOTER_DELAY = 0.2  # seconds the cursor rests before the footer shows the keys of its card
+STEP_KEYS = {"projects.advance": "forward", "projects.back": "back"}
 
 
 class ProjectBoardScreen(AreaScreen):
@@ -109,10 +115,11 @@ class ProjectBoardScreen(AreaScreen):
             "forward": [s for s in steps if s.direction == "forward"],
             "back": [s for s in steps if s.direction == "back"],
         }
+        relabelled = label_step_keys(self, STEP_KEYS, steps)
         # Textual rebuilds the whole footer on every refresh of the bindings (~80 ms here):
-        # do it only when keys come or go, and once the cursor rests, not on every arrow key.
-        # The keys themselves follow ``self.steps`` at once (``check_action``).
-        if before != {name: bool(found) for name, found in self.steps.items()}:
+        # do it only when keys come, go or change their names, and once the cursor rests,
+        # not on every arrow key. The keys themselves follow ``self.steps`` at once.
+        if relabelled or before != {name: bool(found) for name, found in self.steps.items()}:
             if self._footer_timer is not None:
                 self._footer_timer.stop()
             self._footer_timer = self.set_timer(FOOTER_DELAY, self.refresh_bindings)

@@ -382,6 +382,31 @@ async def test_the_step_keys_name_the_step_they_take(demo_ctx, db_path):
 
 
 @pilot_test
+async def test_the_board_keys_name_the_step_of_the_focused_card(demo_ctx, db_path):
+    import asyncio
+
+    from specialops.screens.projects import FOOTER_DELAY
+    from specialops.widgets.kanban import Kanban
+
+    async with Walk(db_path, "lin.zhiyuan") as me:
+        board = me.app.screen
+        kanban = board.query_one(Kanban)
+        while kanban.current is None or kanban.current.code != "PRJ-0007":  # plan review
+            await me.keys("right")
+        await asyncio.sleep(FOOTER_DELAY + 0.1)
+        await settle(me.pilot)
+        assert _footer(board)["b"] == "Return 計劃退回"
+        assert "a" not in _footer(board)
+        while kanban.current.stage != "proposed":
+            await me.keys("left")
+        await asyncio.sleep(FOOTER_DELAY + 0.1)
+        await settle(me.pilot)
+        # one step forward (approve); two back (reject, return): the generic word
+        assert _footer(board)["a"] == "Approve 批准"
+        assert _footer(board)["b"] == "Send back 退回"
+
+
+@pilot_test
 async def test_the_tab_labels_fit_the_width_and_follow_a_resize(demo_ctx, db_path):
     from rich.cells import cell_len
     from textual.widgets import TabbedContent
