@@ -326,13 +326,15 @@ class ProjectDetailScreen(Screen):
 
     def _show(self, data: Any) -> None:
         from specialops.services.projects_views import stage_label
+        from specialops.services.projects_workflow import ACTIVE_STAGES
 
         self.data = data
         p = data.project
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(f"{p.code} {p.name}  ", style="bold")
         title.append(f"{stage_label(p.stage)} {p.stage}  PM {data.manager or '-'}  ")
-        title.append_text(_rag(data.health.colour))
+        if p.stage in ACTIVE_STAGES:  # a closed or cancelled project has no health to watch
+            title.append_text(_rag(data.health.colour))
         self.query_one("#project-title", Static).update(title)
         self.query_one("#overview-body", Static).update(self._overview(data))
         self.query_one("#meetings-body", Static).update(self._meetings(data))

@@ -189,6 +189,9 @@ async def test_the_whole_lifecycle_by_keys(office, db_path):
         await me.keys("a")
         await me.fill("結項")
         assert me.app.screen.data.project.stage == "closed"
+        title = str(me.app.screen.query_one("#project-title").render())
+        assert "已結項 closed" in title
+        assert not any(word in title for word in ("green", "amber", "red"))  # nothing to watch
     assert stage(office).stage == "closed"
 
 
