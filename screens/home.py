@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
@@ -63,10 +63,13 @@ class HomeScreen(AreaScreen):
             with Horizontal(id="home-panels"):
                 with Vertical(classes="home-panel", id="alerts-panel"):
                     yield Static("Alerts 警示", classes="panel-title")
-                    yield Static("loading", id="alerts", markup=False)
+                    # Tab reaches it and the arrows scroll it when alerts outgrow the panel.
+                    with VerticalScroll(classes="panel-body"):
+                        yield Static("loading", id="alerts", markup=False)
                 with Vertical(classes="home-panel", id="approvals-panel"):
                     yield Static("My approvals 待我審批", classes="panel-title")
-                    yield Static("loading", id="approvals", markup=False)
+                    with VerticalScroll(classes="panel-body"):
+                        yield Static("loading", id="approvals", markup=False)
 
     def on_mount(self) -> None:
         self.refresh_data()
@@ -102,7 +105,7 @@ class HomeScreen(AreaScreen):
             table = Table.grid(padding=(0, 1), expand=True)
             table.add_column(no_wrap=True, min_width=9)
             table.add_column(no_wrap=True, min_width=max(len(a[2]) for a in data.alerts))
-            table.add_column(no_wrap=True, overflow="crop", ratio=1)
+            table.add_column(overflow="fold", ratio=1)
             for severity, _area, code, text in data.alerts:
                 table.add_row(
                     Text(severity.upper(), style=f"bold {SEVERITY_STYLE[severity]}"), code, text

@@ -104,6 +104,26 @@ async def test_home_cards_show_headlines(app):
 
 
 @pilot_test
+async def test_home_alerts_wrap_and_scroll_by_keys(app):
+    from textual.containers import VerticalScroll
+    from textual.geometry import Region
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        panel = app.screen.query_one("#alerts-panel").query_one(VerticalScroll)
+        alerts = app.screen.query_one("#alerts")
+        lines = alerts.render_lines(Region(0, 0, alerts.size.width, alerts.size.height))
+        text = " ".join(" ".join(strip.text for strip in lines).split())
+        assert "overdue by 75 days" in text  # wrapped, not cut
+        assert panel.max_scroll_y > 0  # more alerts than the panel shows at 80x24
+        assert app.focused is panel  # the first thing to look at has the keys
+        await pilot.press("down", "down")
+        assert panel.scroll_y > 0
+        await pilot.press("tab")  # then the approvals
+        assert app.focused is app.screen.query_one("#approvals-panel").query_one(VerticalScroll)
+
+
+@pilot_test
 async def test_question_mark_opens_help_built_from_bindings(app):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(USERS_KEY)
