@@ -95,16 +95,22 @@ def raw_insert(db: Path, source: Path) -> float:
             (n, r[0], r[1], "individual", r[3], r[4], r[5], None, r[7] or None, 1, stamp, stamp)
             for n, r in enumerate(reader, start=1)
         ]
+    return _timed_executemany(
+        db,
+        "INSERT INTO customers (id, code, name, type, phone, email, address, tier, notes, "
+        "version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def _timed_executemany(db: Path, sql: str, rows: list[tuple[object, ...]]) -> float:
+    """Seconds for one plain ``executemany`` of ``rows`` in one transaction."""
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     started = time.perf_counter()
     conn.execute("BEGIN IMMEDIATE")
-    conn.executemany(
-        "INSERT INTO customers (id, code, name, type, phone, email, address, tier, notes, "
-        "version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    conn.executemany(sql, rows)
     conn.execute("COMMIT")
     elapsed = time.perf_counter() - started
     conn.close()
@@ -295,23 +301,17 @@ def raw_ticket_rows(source: Path, customers: dict[str, int]) -> list[tuple[objec
 
 def raw_ticket_insert(db: Path, source: Path) -> float:
     """Plain sqlite3 executemany of the parsed tickets (indexes and search trigger included)."""
-    conn = sqlite3.connect(db, isolation_level=None)
-    customers = dict(conn.execute("SELECT code, id FROM customers"))
-    rows = raw_ticket_rows(source, customers)
-    conn.execute("PRAGMA synchronous = NORMAL")
-    started = time.perf_counter()
-    conn.execute("BEGIN IMMEDIATE")
-    conn.executemany(
+    with sqlite3.connect(db) as conn:
+        customers = dict(conn.execute("SELECT code, id FROM customers"))
+    conn.close()
+    return _timed_executemany(
+        db,
         "INSERT INTO tickets (id, code, customer_id, channel, type, priority, category, subject, "
         "description, status, opened_at, response_due, resolve_due, due_at, warn_at, "
         "paused_seconds, response_breached, resolve_breached, version, created_at, updated_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
+        raw_ticket_rows(source, customers),
     )
-    conn.execute("COMMIT")
-    elapsed = time.perf_counter() - started
-    conn.close()
-    return elapsed
 
 
 def ticket_round(folder: Path, rows: int, n: int) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -19,33 +20,46 @@ def one_line(error: BaseException | str) -> str:
     return text.splitlines()[0] if text else "unknown error"
 
 
-class ErrorModal(ModalScreen[None]):
-    """Shows one line saying what went wrong; Enter or Escape closes it."""
+class MessageModal(ModalScreen[None]):
+    """A title and a message to read; Enter or Escape closes it.
+
+    ``kind`` (info, warning or error) colours the frame.
+    """
 
     DEFAULT_CSS = """
-    ErrorModal { align: center middle; }
-    ErrorModal > Vertical {
-        width: 70; max-width: 90%; height: auto;
-        border: thick $error; background: $surface; padding: 1 2;
+    MessageModal { align: center middle; }
+    MessageModal > Vertical {
+        width: 70; max-width: 95%; height: auto;
+        border: thick $primary; background: $surface; padding: 1 2;
     }
-    ErrorModal #error-title { text-style: bold; color: $error; }
+    MessageModal.-warning > Vertical { border: thick $warning; }
+    MessageModal.-error > Vertical { border: thick $error; }
+    MessageModal #message-title { text-style: bold; margin-bottom: 1; }
+    MessageModal.-error #message-title { color: $error; margin-bottom: 0; }
     """
     BINDINGS = [
         Binding("escape,enter", "dismiss_modal", "Close", id="modal.close"),
     ]
 
-    def __init__(self, error: BaseException | str, title: str = "Error 錯誤") -> None:
-        super().__init__()
-        self.message = one_line(error)
+    def __init__(self, title: str, message: str | Text, *, kind: str = "info") -> None:
+        super().__init__(classes=f"-{kind}")
         self.title_text = title
+        self.message = message
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, id="error-title")
-            yield Static(self.message, id="error-message", markup=False)
+            yield Label(self.title_text, id="message-title", markup=False)
+            yield Static(self.message, id="message-body", markup=False)
 
     def action_dismiss_modal(self) -> None:
         self.dismiss(None)
+
+
+class ErrorModal(MessageModal):
+    """Shows one line saying what went wrong; Enter or Escape closes it."""
+
+    def __init__(self, error: BaseException | str, title: str = "Error 錯誤") -> None:
+        super().__init__(title, one_line(error), kind="error")
 
 
 class ConfirmModal(ModalScreen[bool]):

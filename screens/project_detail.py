@@ -17,14 +17,14 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from specialops import clock
 from specialops.errors import ValidationError
 from specialops.permissions import can
 from specialops.screens.base import AppHeader
-from specialops.screens.modals import ConfirmModal
+from specialops.screens.modals import ConfirmModal, MessageModal
 from specialops.widgets.form import RELOAD, ChoiceModal, FormField, FormModal, iso_date
 from specialops.widgets.messages import forward_failure
 from specialops.widgets.record_list import RecordList
@@ -142,36 +142,13 @@ def _choice(step: Any) -> Text:
     return text
 
 
-class StepBlockedModal(ModalScreen[None]):
-    """Why a chosen lifecycle step is not possible now; Enter or Escape closes it."""
-
-    DEFAULT_CSS = """
-    StepBlockedModal { align: center middle; }
-    StepBlockedModal > Vertical {
-        width: 64; max-width: 95%; height: auto;
-        border: thick $warning; background: $surface; padding: 1 2;
-    }
-    StepBlockedModal #blocked-title { text-style: bold; margin-bottom: 1; }
-    """
-    BINDINGS = [Binding("escape,enter", "close", "Close", id="modal.close")]
-
-    def __init__(self, code: str, label: str, reasons: Sequence[str]) -> None:
-        super().__init__()
-        self.code = code
-        self.label = label
-        self.reasons = tuple(reasons)
-
-    def compose(self) -> ComposeResult:
-        body = Text()
-        body.append("Why 原因:\n", style="bold")
-        body.append("\n".join(f"- {reason}" for reason in self.reasons))
-        with Vertical():
-            yield Static(f"{self.code}: {self.label} - not possible now 目前無法執行",
-                         id="blocked-title", markup=False)  # fmt: skip
-            yield Static(body, id="blocked-reasons")
-
-    def action_close(self) -> None:
-        self.dismiss(None)
+def step_blocked_modal(code: str, label: str, reasons: Sequence[str]) -> MessageModal:
+    """Why a chosen lifecycle step is not possible now."""
+    body = Text()
+    body.append("Why 原因:\n", style="bold")
+    body.append("\n".join(f"- {reason}" for reason in reasons))
+    title = f"{code}: {label} - not possible now 目前無法執行"
+    return MessageModal(title, body, kind="warning")
 
 
 def take_step(
@@ -197,7 +174,7 @@ def take_step(
         step = next(s for s in steps if s.name == name)
         reasons = getattr(step, "reasons", ())
         if reasons:
-            screen.app.push_screen(StepBlockedModal(code, step.label, reasons))
+            screen.app.push_screen(step_blocked_modal(code, step.label, reasons))
             return
         extra = PAYLOAD_FIELDS.get(name, ())
         fields = [

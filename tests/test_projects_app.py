@@ -314,7 +314,7 @@ async def test_steps_show_a_blocked_close_with_the_engines_reasons(demo_ctx, db_
     from textual.widgets import OptionList
 
     from specialops import workflow as wf
-    from specialops.screens.project_detail import StepBlockedModal
+    from specialops.screens.modals import MessageModal
     from specialops.services.projects_workflow import PROJECTS
     from specialops.widgets.form import ChoiceModal
 
@@ -345,9 +345,9 @@ async def test_steps_show_a_blocked_close_with_the_engines_reasons(demo_ctx, db_
         options.highlighted = 2
         await me.keys("enter")
         message = me.app.screen
-        assert isinstance(message, StepBlockedModal)
-        assert (message.label, list(message.reasons)) == ("close the project 結項", expected)
-        shown = str(message.query_one("#blocked-reasons").render())
+        assert isinstance(message, MessageModal)
+        assert message.title_text.startswith("PRJ-0005: close the project 結項 - not possible")
+        shown = str(message.query_one("#message-body").render())
         assert all(f"- {reason}" in shown for reason in expected)
         await me.keys("escape")
         assert me.app.screen is screen
