@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROWS = 100_000
 BIG_ROWS = 1_000_000
@@ -133,21 +134,22 @@ def raw_export(db: Path, target: Path) -> float:
     return time.perf_counter() - started
 
 
-def in_process_import(folder: Path, source: Path) -> tuple[float, float]:
-    """The import service alone, without interpreter start-up: wall time and lock time."""
+def in_process_import(db: Path, entity: str, source: Path) -> tuple[float, Any]:
+    """The import service alone, without interpreter start-up: wall time and its summary."""
     from specialops.identity import Actor
     from specialops.io.engine import import_file
     from specialops.store.store import open_store
 
-    db = _fresh_db(folder, "inproc.db")
     store = open_store(f"sqlite:///{db}")
     try:
         started = time.perf_counter()
-        summary = import_file(store, Actor(ADMIN, "admin"), "customers", source)
+        summary = import_file(store, Actor(ADMIN, "admin"), entity, source)
         elapsed = time.perf_counter() - started
     finally:
         store.dispose()
-    return elapsed, summary.lock_seconds or 0.0
+    if summary.errors:
+        raise SystemExit(f"{entity} import failed: {summary.errors[:3]}")
+    return elapsed, summary
 
 
 def in_process_export(db: Path, target: Path) -> float:
@@ -184,7 +186,8 @@ def _round(folder: Path, source: Path, rows: int, n: int) -> dict[str, float]:
     raw_s = raw_insert(raw_db, source)
     ours_db = _fresh_db(folder, f"ours{n}.db")
     ours_s, err, _ = _cli(ours_db, "import", "customers", str(source), "--verbose")
-    inner, lock = in_process_import(folder, source)
+    inner, summary = in_process_import(_fresh_db(folder, "inproc.db"), "customers", source)
+    lock = summary.lock_seconds or 0.0
     print(f"round {n}: {_load()}")
     print(f"import {rows:,} customers (CSV, full validation, audit per record)")
     print(f"  sqlite3 executemany   {raw_s:7.2f} s  {rows / raw_s:10,.0f} rows/s")
@@ -316,10 +319,6 @@ def raw_ticket_insert(db: Path, source: Path) -> float:
 
 def ticket_round(folder: Path, rows: int, n: int) -> float:
     """Tickets side by side: plain sqlite3 and the import into a copy of one database."""
-    from specialops.identity import Actor
-    from specialops.io.engine import import_file
-    from specialops.store.store import open_store
-
     base = _fresh_db(folder, f"tickets-base{n}.db")
     customers = folder / "ticket-customers.csv"
     write_customers(customers, TICKET_CUSTOMERS)
@@ -330,15 +329,9 @@ def ticket_round(folder: Path, rows: int, n: int) -> float:
     shutil.copy(base, raw_db)
     shutil.copy(base, ours_db)
     raw_s = raw_ticket_insert(raw_db, source)
-    store = open_store(f"sqlite:///{ours_db}")
-    try:
-        started = time.perf_counter()
-        summary = import_file(store, Actor(ADMIN, "admin"), "tickets", source)
-        inner = time.perf_counter() - started
-    finally:
-        store.dispose()
-    if summary.errors or summary.inserted != rows:
-        raise SystemExit(f"ticket import failed: {summary.errors[:3]}")
+    inner, summary = in_process_import(ours_db, "tickets", source)
+    if summary.inserted != rows:
+        raise SystemExit(f"ticket import inserted {summary.inserted} of {rows}")
     print(f"round {n}: {_load()}")
     print(f"import {rows:,} tickets (CSV, validation, routing and SLA deadlines per row)")
     print(f"  sqlite3 executemany   {raw_s:7.2f} s  {rows / raw_s:10,.0f} rows/s")
