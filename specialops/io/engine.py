@@ -389,6 +389,7 @@ class _Import:
         self.raw: Any = self.conn.connection.dbapi_connection
         self.snapshot: dict[str, Any] = {}
         self.saved_pragmas: dict[str, Any] = {}
+        self.attached = False
         # The highest number of the entity's own codes given in the file, so that the
         # codes allocated later follow it. (A row rejected after staging may still
         # count: the counter may then skip numbers, never repeat one.)
@@ -458,6 +459,7 @@ class _Import:
         # and the staged rows of a file of 100,000 rows out of the scratch file.
         self._sql("PRAGMA cache_size = -98304")
         self._sql("ATTACH DATABASE '' AS imp")
+        self.attached = True
         self._sql("PRAGMA imp.journal_mode = OFF")
         self._sql("PRAGMA imp.synchronous = OFF")
         self._sql("PRAGMA imp.cache_size = -32768")
@@ -480,15 +482,16 @@ class _Import:
 
         Closing the connection instead would copy the WAL back into the database
         there and then when it is the last one; that is left to the store's close.
+        A connection that cannot be set back (the import failed half-way through
+        setting it up) is discarded instead, scratch database and all.
         """
         try:
-            if self.saved_pragmas:
+            if self.attached:
                 self._sql("DETACH DATABASE imp")
             for pragma, value in self.saved_pragmas.items():
                 self._sql(f"PRAGMA {pragma} = {int(value)}")
         except Exception:
             self.conn.invalidate()
-            raise
         finally:
             self.conn.close()
 
