@@ -51,9 +51,11 @@ class FieldSpec:
     ``department_id`` for references). Money is stored in integer minor
     units (``scale`` decimals) and written as decimal text. ``pii`` fields
     are masked for roles without ``customer.reveal_pii``. A ``workflow``
-    field holds the record's state in that workflow: an import may create
-    records only in its initial state and never changes the state of an
-    existing one (each step has its rules, checked where it is taken).
+    field holds the record's state in that workflow: an import never changes
+    the state of an existing record (each step has its rules, checked where
+    it is taken), and creates records only in the initial state unless
+    ``new_in_any_state`` (records that arrive with their history, such as
+    tickets handled elsewhere).
     """
 
     name: str
@@ -69,6 +71,7 @@ class FieldSpec:
     pii: bool = False
     scale: int = 2
     workflow: str | None = None
+    new_in_any_state: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -321,7 +324,14 @@ TICKETS = register(
             FieldSpec("description", help="what the customer asked or reported"),
             FieldSpec("department", "ref", ref="departments", help="empty: routed by category"),
             FieldSpec("assignee", "ref", ref="users", help="login of the agent"),
-            FieldSpec("status", "choice", choices=TICKET_STATUSES, help="defaults to new"),
+            FieldSpec(
+                "status",
+                "choice",
+                choices=TICKET_STATUSES,
+                workflow="tickets",
+                new_in_any_state=True,
+                help="new rows default to new; later changes through the ticket workflow",
+            ),
             FieldSpec("opened_at", "datetime", help="ISO 8601; empty: now"),
         ),
         derive=_ticket_deriver,

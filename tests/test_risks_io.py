@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -90,3 +91,33 @@ def test_imported_readings_are_checked_and_raise_alerts(risk_db, tmp_path: Path)
     assert latest[new[0].indicator_id].value == 6.5
     codes = {a.message.split()[0] for a in alerts.current(risk_db.store) if a.area == "risks"}
     assert "KRI-0004" in codes
+
+
+def test_an_import_neither_skips_nor_takes_risk_workflow_steps(risk_db, tmp_path: Path) -> None:
+    new = tmp_path / "new.csv"
+    new.write_text(
+        "title,category,owner,status\n新風險,legal,li.jianguo,identified\n"
+        "已接受,legal,li.jianguo,monitoring\n",
+        encoding="utf-8",
+    )
+    summary = import_file(risk_db.store, risk_db.actor, "risks", new)
+    assert [(p.line, p.column) for p in summary.errors] == [(3, "status")]
+    assert "start as identified, not monitoring" in summary.errors[0].message
+    with risk_db.store.read() as session:
+        risk = session.exec(select(Risk).where(Risk.status != "identified")).first()
+    assert risk is not None
+    exported = tmp_path / "risks.csv"
+    export_entity(risk_db.store, risk_db.actor, "risks", exported, where=[f"code={risk.code}"])
+    with exported.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[0]["status"] = "closed"
+    moved = tmp_path / "moved.csv"
+    with moved.open("w", encoding="utf-8", newline="") as handle:
+        out = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        out.writeheader()
+        out.writerows(rows)
+    refused = import_file(risk_db.store, risk_db.actor, "risks", moved, upsert=True)
+    assert [(p.line, p.column) for p in refused.errors] == [(2, "status")]
+    assert f"({risk.status} → closed)" in refused.errors[0].message
+    with risk_db.store.read() as session:
+        assert session.get(Risk, risk.id).status == risk.status

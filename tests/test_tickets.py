@@ -320,3 +320,37 @@ def test_renaming_a_customer_keeps_the_search_current(ctx, desk) -> None:
     source = queue.queue_source(ctx.store, desk["chen.yating"])
     source.set_filter("小同股份")
     assert [r["code"] for r in source.page(0, 5)] == [ticket.code]
+
+
+def test_an_import_brings_tickets_in_any_status_but_never_moves_one(demo_ctx, tmp_path) -> None:
+    import csv
+
+    from specialops.io.engine import export_entity, import_file
+
+    handled = tmp_path / "handled.csv"
+    handled.write_text(
+        "customer,subject,status,opened_at\nCUS-000001,電話已處理,closed,2026-11-20T10:00\n",
+        encoding="utf-8",
+    )
+    came = import_file(demo_ctx.store, demo_ctx.actor, "tickets", handled)
+    assert came.inserted == 1 and not came.errors
+    with demo_ctx.store.read() as session:
+        ticket = session.exec(select(Ticket).where(Ticket.status == "new")).first()
+    assert ticket is not None
+    exported = tmp_path / "tickets.csv"
+    export_entity(
+        demo_ctx.store, demo_ctx.actor, "tickets", exported, where=[f"code={ticket.code}"]
+    )
+    with exported.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[0]["status"] = "closed"
+    moved = tmp_path / "moved.csv"
+    with moved.open("w", encoding="utf-8", newline="") as handle:
+        out = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        out.writeheader()
+        out.writerows(rows)
+    refused = import_file(demo_ctx.store, demo_ctx.actor, "tickets", moved, upsert=True)
+    assert [(p.line, p.column) for p in refused.errors] == [(2, "status")]
+    assert "(new → closed)" in refused.errors[0].message
+    with demo_ctx.store.read() as session:
+        assert session.get(Ticket, ticket.id).status == "new"

@@ -659,7 +659,8 @@ class _Import:
             # Rows are staged as inserts; what remains one after this is one.
             self._existing(key, table)
             for f in self.state_fields:
-                self._new_in_initial_state(f)
+                if not f.new_in_any_state:
+                    self._new_in_initial_state(f)
             for f in self.self_refs:
                 self._unknown_self_ref(f)
             self._sql("COMMIT")
@@ -740,8 +741,8 @@ class _Import:
                             line,
                             moved[0].name,
                             f"an import does not change the {moved[0].name} "
-                            f"({old[at]} → {new[at]}): each step of the {moved[0].workflow} "
-                            "workflow is taken in the app, where its rules are checked",
+                            f"({old[at]} → {new[at]}); the {moved[0].workflow} workflow "
+                            "does, in the app, where each step's rules are checked",
                         )
                     )
                     continue
@@ -778,8 +779,9 @@ class _Import:
                 (
                     line,
                     f.name,
-                    f"new {self.spec.name} start as {initial}, not {value}: later "
-                    f"{f.name}s are reached through the {f.workflow} workflow in the app",
+                    f"new {self.spec.name} start as {initial}, not {value}; the "
+                    f"{f.workflow} workflow moves them on in the app, where each step's "
+                    "rules are checked",
                 )
                 for line, value in found
             ]
