@@ -267,6 +267,41 @@ def test_quiet_without_a_terminal(db, tmp_path) -> None:
     assert done.stdout.count("\n") == 1
 
 
+def test_a_terminal_sees_rows_rate_and_each_step(db, tmp_path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    source = tmp_path / "c.csv"
+    source.write_text(HEADER + "".join(f",客戶{n},,,,,,\n" for n in range(20_000)), "utf-8")
+    leader, follower = pty.openpty()
+    env = {**os.environ, "SPECIALOPS_USER": "chen.admin", "COLUMNS": "120", "TERM": "xterm"}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "specialops", "--db", str(db), "import", "customers", str(source)],
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        env=env,
+    )
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    out, _ = child.communicate(timeout=120)
+    os.close(leader)
+    assert child.returncode == 0
+    text = shown.decode("utf-8", "replace")
+    assert "importing customers" in text and "rows/s" in text
+    assert "importing customers: publishing" in text
+    assert b"20000 inserted" in out  # the result itself goes to standard output
+
+
 def test_schema_lists_entities_and_fields_with_chinese_labels(tmp_path) -> None:
     listed = run_cli("schema", "--json")
     assert listed.returncode == 0, listed.stderr

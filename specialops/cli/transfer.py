@@ -7,7 +7,7 @@ shown only when stderr is a terminal; nothing ever prompts.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,8 +20,24 @@ from specialops.errors import EXIT_REJECTED, UsageError
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")]
 
 
+class _Bar:
+    """Rows and rate on the bar; ``phase`` names the step after the rows are read."""
+
+    def __init__(self, bar: Any, task: Any, what: str) -> None:
+        self.bar, self.task, self.what = bar, task, what
+
+    def __call__(self, done: int) -> None:
+        elapsed = self.bar.tasks[0].elapsed or 0
+        rate = f"{done / elapsed:,.0f} rows/s" if elapsed > 0 else ""
+        self.bar.update(self.task, completed=done, rate=rate)
+
+    def phase(self, text: str) -> None:
+        self.bar.update(self.task, description=f"{self.what}: {text}")
+        self.bar.refresh()  # at once: a step may take less than a refresh period
+
+
 @contextmanager
-def _progress(enabled: bool, what: str) -> Iterator[Callable[[int], None] | None]:
+def _progress(enabled: bool, what: str) -> Iterator[_Bar | None]:
     """A Rich progress bar on stderr (rows and rate), only on a terminal."""
     if not enabled:
         yield None
@@ -37,14 +53,7 @@ def _progress(enabled: bool, what: str) -> Iterator[Callable[[int], None] | None
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(what, total=None, rate="")
-
-        def update(done: int) -> None:
-            elapsed = bar.tasks[0].elapsed or 0
-            rate = f"{done / elapsed:,.0f} rows/s" if elapsed > 0 else ""
-            bar.update(task, completed=done, rate=rate)
-
-        yield update
+        yield _Bar(bar, bar.add_task(what, total=None, rate=""), what)
 
 
 def _context() -> Any:
@@ -103,7 +112,11 @@ def import_command(
                 on_error=on_error,
                 rejects=rejects,
                 progress=progress,
-                log=(lambda line: say(f"specialops: {line}")) if verbose else None,
+                log=(
+                    (lambda line: say(f"specialops: {line}"))
+                    if verbose
+                    else (progress.phase if progress else None)
+                ),
             )
         for problem in summary.errors:
             say(str(problem))
