@@ -26,38 +26,12 @@ from specialops.models.projects import (
     ProjectTask,
     RectificationItem,
 )
+from specialops.services.projects_entities import STAGE_CHOICES
 from specialops.store.session import log
 
-STAGES = (
-    "proposed",
-    "approved",
-    "planning",
-    "plan-review",
-    "executing",
-    "pre-acceptance",
-    "acceptance",
-    "rectification",
-    "closed",
-    "rejected",
-    "returned",
-    "on-hold",
-    "cancelled",
-)
-STAGE_LABELS = {
-    "proposed": "立項申請",
-    "approved": "已批准",
-    "planning": "計劃制定",
-    "plan-review": "計劃評審",
-    "executing": "執行中",
-    "pre-acceptance": "預驗收",
-    "acceptance": "驗收",
-    "rectification": "整改",
-    "closed": "已結項",
-    "rejected": "已駁回",
-    "returned": "退回修改",
-    "on-hold": "暫停",
-    "cancelled": "已取消",
-}
+# The stages and their labels are the import/export description's choices.
+STAGES = tuple(c.value for c in STAGE_CHOICES)
+STAGE_LABELS = {c.value: c.zh_hant for c in STAGE_CHOICES}
 # The board shows one column per active stage.
 ACTIVE_STAGES = STAGES[:8]
 HOLDABLE = ACTIVE_STAGES[1:]

@@ -29,20 +29,16 @@ from specialops.models.risks import (
 )
 from specialops.permissions import require
 from specialops.services import risk_rules as rules
+from specialops.services.risks_entities import STATUS_CHOICES, STRATEGY_CHOICES
 from specialops.store.session import log
 from specialops.store.store import Store
 
 MATRIX_KEY = "risk.matrix"
-STRATEGIES = ("avoid", "reduce", "transfer", "accept")
-STRATEGY_LABELS = {"avoid": "規避", "reduce": "降低", "transfer": "轉移", "accept": "接受"}
-STATUSES = ("identified", "assessed", "responding", "monitoring", "closed")
-STATUS_LABELS = {
-    "identified": "已識別",
-    "assessed": "已評估",
-    "responding": "應對中",
-    "monitoring": "監控中",
-    "closed": "已關閉",
-}
+# Strategies, statuses and their labels are the import/export description's choices.
+STRATEGIES = tuple(c.value for c in STRATEGY_CHOICES)
+STRATEGY_LABELS = {c.value: c.zh_hant for c in STRATEGY_CHOICES}
+STATUSES = tuple(c.value for c in STATUS_CHOICES)
+STATUS_LABELS = {c.value: c.zh_hant for c in STATUS_CHOICES}
 BUILTIN_CATEGORIES = (
     ("market", "Market", "市場"),
     ("technical", "Technical", "技術"),
