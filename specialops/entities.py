@@ -123,6 +123,10 @@ class EntitySpec:
         model = self.model
         return bool(model.__code_prefix__) and model.__code_field__ == self.key_field.column
 
+    def requires(self, f: FieldSpec) -> bool:
+        """Whether a file must give ``f``: a required field, or a key no code is made for."""
+        return f.required or (f.name == self.key and not self.allocates_codes)
+
     @property
     def columns(self) -> list[str]:
         """Field names in file order."""

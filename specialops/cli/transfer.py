@@ -251,7 +251,7 @@ def schema_command(
 
 
 def _describe(spec: Any, f: Any) -> dict[str, Any]:
-    required = f.required or (f.name == spec.key and not spec.allocates_codes)
+    required = spec.requires(f)
     described: dict[str, Any] = {
         "name": f.name,
         "type": f.kind,

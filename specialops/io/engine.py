@@ -408,7 +408,7 @@ class _Import:
     ) -> ColumnImporter:
         column = self.table.c[f.column]
         default = None if column.nullable else _model_default(self.model, f.column)
-        required = f.required or (f.name == self.spec.key and not self.spec.allocates_codes)
+        required = self.spec.requires(f)
         if f.kind == "ref" and f.ref == self.spec.name:
             # A reference within the same entity may point to a row of this file:
             # it is staged as text and resolved once ids are known.
@@ -1110,7 +1110,7 @@ def _check_header(spec: EntitySpec, header: list[str], upsert: bool) -> list[Pro
                 )
             )
     for f in spec.fields:
-        required = f.required or (f.name == spec.key and not spec.allocates_codes)
+        required = spec.requires(f)
         if required and f.name not in seen:
             problems.append(Problem(1, f.name, "required column is missing"))
     if upsert and spec.key not in seen and not any(p.column == spec.key for p in problems):
