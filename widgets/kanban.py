@@ -56,6 +56,19 @@ class Geometry(NamedTuple):
     per_column: int
 
 
+class _CardMessage(Message):
+    """A message of a board about one of its cards."""
+
+    def __init__(self, kanban: Kanban, card: Any) -> None:
+        super().__init__()
+        self.kanban = kanban
+        self.card = card
+
+    @property
+    def control(self) -> Kanban:
+        return self.kanban
+
+
 class Kanban(Widget, can_focus=True):
     """Columns of cards; arrows move, Enter opens."""
 
@@ -76,29 +89,11 @@ class Kanban(Widget, can_focus=True):
     column: var[int] = var(0)
     row: var[int] = var(0)
 
-    class Highlighted(Message):
+    class Highlighted(_CardMessage):
         """The cursor rests on ``card`` (``None``: an empty column)."""
 
-        def __init__(self, kanban: Kanban, card: Any) -> None:
-            super().__init__()
-            self.kanban = kanban
-            self.card = card
-
-        @property
-        def control(self) -> Kanban:
-            return self.kanban
-
-    class Selected(Message):
+    class Selected(_CardMessage):
         """Enter on ``card`` (``None``: Enter on an empty column)."""
-
-        def __init__(self, kanban: Kanban, card: Any) -> None:
-            super().__init__()
-            self.kanban = kanban
-            self.card = card
-
-        @property
-        def control(self) -> Kanban:
-            return self.kanban
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -406,6 +406,19 @@ class RecordRows(ScrollView, can_focus=True):
         self.refresh()
 
 
+class _RowMessage(Message):
+    """A message of a record list about one of its rows."""
+
+    def __init__(self, record_list: RecordList, row: Row) -> None:
+        super().__init__()
+        self.record_list = record_list
+        self.row = row
+
+    @property
+    def control(self) -> RecordList:
+        return self.record_list
+
+
 class RecordList(Vertical):
     """A list of records of any size: scrolls, sorts and filters in the database.
 
@@ -428,29 +441,11 @@ class RecordList(Vertical):
     }
     """
 
-    class Highlighted(Message):
+    class Highlighted(_RowMessage):
         """The cursor moved to ``row``."""
 
-        def __init__(self, record_list: RecordList, row: Row) -> None:
-            super().__init__()
-            self.record_list = record_list
-            self.row = row
-
-        @property
-        def control(self) -> RecordList:
-            return self.record_list
-
-    class Selected(Message):
+    class Selected(_RowMessage):
         """Enter was pressed on ``row``."""
-
-        def __init__(self, record_list: RecordList, row: Row) -> None:
-            super().__init__()
-            self.record_list = record_list
-            self.row = row
-
-        @property
-        def control(self) -> RecordList:
-            return self.record_list
 
     class Loaded(Message):
         """The list shows its first rows; ``count`` rows match."""
