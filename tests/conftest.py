@@ -95,3 +95,24 @@ def run_cli(
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def edited_export(ctx, entity: str, code: str, folder: Path, **changes: str) -> Path:
+    """Export the record ``code`` of ``entity`` to CSV, change some of its cells, and return
+    the file: what a script does before an ``--upsert``."""
+    import csv
+
+    from specialops.io.engine import export_entity
+
+    exported = folder / f"{entity}-{code}.csv"
+    export_entity(ctx.store, ctx.actor, entity, exported, where=[f"code={code}"])
+    with exported.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row.update(changes)
+    edited = folder / f"{entity}-{code}-edited.csv"
+    with edited.open("w", encoding="utf-8", newline="") as handle:
+        out = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        out.writeheader()
+        out.writerows(rows)
+    return edited

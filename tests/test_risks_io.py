@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from specialops.demo import load_demo
 from specialops.io.engine import export_entity, import_file
 from specialops.models import IndicatorReading, Risk
 from specialops.services.risks import latest_readings
+from tests.conftest import edited_export
 
 
 @pytest.fixture
@@ -106,16 +106,7 @@ def test_an_import_neither_skips_nor_takes_risk_workflow_steps(risk_db, tmp_path
     with risk_db.store.read() as session:
         risk = session.exec(select(Risk).where(Risk.status != "identified")).first()
     assert risk is not None
-    exported = tmp_path / "risks.csv"
-    export_entity(risk_db.store, risk_db.actor, "risks", exported, where=[f"code={risk.code}"])
-    with exported.open(encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    rows[0]["status"] = "closed"
-    moved = tmp_path / "moved.csv"
-    with moved.open("w", encoding="utf-8", newline="") as handle:
-        out = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        out.writeheader()
-        out.writerows(rows)
+    moved = edited_export(risk_db, "risks", risk.code, tmp_path, status="closed")
     refused = import_file(risk_db.store, risk_db.actor, "risks", moved, upsert=True)
     assert [(p.line, p.column) for p in refused.errors] == [(2, "status")]
     assert f"({risk.status} → closed)" in refused.errors[0].message

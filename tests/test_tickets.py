@@ -323,9 +323,8 @@ def test_renaming_a_customer_keeps_the_search_current(ctx, desk) -> None:
 
 
 def test_an_import_brings_tickets_in_any_status_but_never_moves_one(demo_ctx, tmp_path) -> None:
-    import csv
-
-    from specialops.io.engine import export_entity, import_file
+    from specialops.io.engine import import_file
+    from tests.conftest import edited_export
 
     handled = tmp_path / "handled.csv"
     handled.write_text(
@@ -337,18 +336,7 @@ def test_an_import_brings_tickets_in_any_status_but_never_moves_one(demo_ctx, tm
     with demo_ctx.store.read() as session:
         ticket = session.exec(select(Ticket).where(Ticket.status == "new")).first()
     assert ticket is not None
-    exported = tmp_path / "tickets.csv"
-    export_entity(
-        demo_ctx.store, demo_ctx.actor, "tickets", exported, where=[f"code={ticket.code}"]
-    )
-    with exported.open(encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    rows[0]["status"] = "closed"
-    moved = tmp_path / "moved.csv"
-    with moved.open("w", encoding="utf-8", newline="") as handle:
-        out = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        out.writeheader()
-        out.writerows(rows)
+    moved = edited_export(demo_ctx, "tickets", ticket.code, tmp_path, status="closed")
     refused = import_file(demo_ctx.store, demo_ctx.actor, "tickets", moved, upsert=True)
     assert [(p.line, p.column) for p in refused.errors] == [(2, "status")]
     assert "(new → closed)" in refused.errors[0].message
