@@ -79,9 +79,9 @@ def measure(fn: Callable[[], object], repeat: int = 9) -> tuple[float, float]:
 
 
 def source_figures(path: Path) -> dict[str, tuple[float, float]]:
+    from specialops.areas.people.queries import users_spec
     from specialops.context import open_context
     from specialops.listing import PageSource
-    from specialops.services.user_list import users_spec
 
     context = open_context(str(path))
     store = context.store
@@ -137,9 +137,9 @@ def widget_figures(path: Path) -> dict[str, tuple[float, float]]:
     """A headless app holding a RecordList: first rows shown, End pressed."""
     from textual.app import App, ComposeResult
 
+    from specialops.areas.people.queries import users_spec
     from specialops.context import open_context
     from specialops.listing import PageSource
-    from specialops.services.user_list import users_spec
     from specialops.widgets.record_list import RecordList
 
     context = open_context(str(path))

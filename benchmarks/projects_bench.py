@@ -144,8 +144,8 @@ async def _board_app(path: Path) -> None:
     """Open the board headless, walk right across every column and back, open a card."""
     from specialops.app import make_app
     from specialops.context import open_context
-    from specialops.screens import registry
-    from specialops.screens.project_detail import ProjectDetailScreen
+    from specialops.screens.projects.detail import ProjectDetailScreen
+    from specialops.screens.shell import registry
     from specialops.widgets.kanban import Kanban
 
     context = open_context(str(path), act_as="bench.admin")
@@ -182,7 +182,7 @@ async def _board_app(path: Path) -> None:
               flush=True)  # fmt: skip
         # The footer follows the card once the cursor rests (FOOTER_DELAY): a key that
         # changes which steps are offered, with that footer rebuild, the rest excluded.
-        from specialops.screens.projects import FOOTER_DELAY
+        from specialops.screens.projects.board import FOOTER_DELAY
 
         rested = []
         for key in ["right"] * 3 + ["left"] * 3:
@@ -216,8 +216,8 @@ def _cards(app: object) -> int:
 
 def main() -> None:
     os.environ.setdefault("SPECIALOPS_NOW", NOW.isoformat())
+    from specialops.areas.projects import queries as views
     from specialops.context import open_context
-    from specialops.services import projects_views as views
 
     folder = Path(tempfile.mkdtemp(prefix="projects-bench-"))
     try:

@@ -60,8 +60,8 @@ def build(path: Path, tickets: int) -> None:
     a week ahead); the rest are resolved or closed, their clocks stopped.
     """
     os.environ.setdefault("SPECIALOPS_USER", "bench.admin")
+    from specialops.areas.tickets.sla import NO_DEADLINE
     from specialops.context import open_context
-    from specialops.services.sla import NO_DEADLINE
 
     context = open_context(str(path), create=True)
     context.close()
@@ -161,10 +161,10 @@ def measure(fn: Callable[[], object], repeat: int = 7) -> tuple[float, float]:
 
 def figures(path: Path) -> dict[str, tuple[float, float]]:
     from specialops import clock
+    from specialops.areas.people.actions import resolve_actor
+    from specialops.areas.tickets.queries import QueueFilter, queue_spec
     from specialops.context import open_context
     from specialops.listing import PageSource
-    from specialops.services.tickets_queue import QueueFilter, queue_spec
-    from specialops.services.users import resolve_actor
 
     clock.freeze(NOW)
     context = open_context(str(path))

@@ -15,10 +15,10 @@ from textual.worker import Worker, WorkerState
 
 from specialops.context import Context
 from specialops.permissions import can
-from specialops.screens import registry
-from specialops.screens.modals import ConfirmModal, ErrorModal, HelpScreen
-from specialops.screens.palette import AreaCommands
+from specialops.screens.shell import registry
+from specialops.screens.shell.palette import AreaCommands
 from specialops.widgets.messages import WorkerFailed
+from specialops.widgets.modals import ConfirmModal, ErrorModal, HelpScreen
 
 DEMO_QUESTION = (
     "This database has no data yet. Load the sample data (departments, people and "

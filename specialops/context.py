@@ -32,7 +32,7 @@ def open_context(
 
     The login that creates a database becomes its admin.
     """
-    from specialops.services.users import bootstrap_admin, has_users, resolve_actor
+    from specialops.areas.people.actions import bootstrap_admin, has_users, resolve_actor
 
     settings = resolve(db)
     store = open_store(settings.db_url, create=create)

@@ -1,11 +1,18 @@
 """The one map from roles to the actions they may take.
 
-Screens ask :func:`can` before showing an action; services call
-:func:`require` before doing it. Areas add their actions to ``GRANTS``
-here, so the whole policy reads in one place.
+The core declares its own permissions here; each area declares its own in
+its ``AREA`` (``permissions`` with a description each, ``grants`` naming the
+roles). :func:`table` composes them once. Screens ask :func:`can` before
+showing an action; actions call :func:`require` before doing it. Asking
+about a permission nobody declared is a programming error and raises
+:class:`UnknownPermission`, so a typo can never quietly deny or allow.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
 
 from specialops.errors import PermissionDenied
 from specialops.identity import Actor
@@ -19,113 +26,108 @@ ROLES: dict[str, str] = {
     "auditor": "稽核 auditor",
 }
 
-_ALL = "*"
+# The admin may do everything, including what areas declare later.
+ADMIN = "admin"
 
-GRANTS: dict[str, set[str]] = {
-    "admin": {_ALL},
-    "executive": {
-        "app.open",
-        "records.read",
-        "alerts.read",
-        "audit.read",
-        "data.export",
-        "project.propose",
-        "project.approve",
-        "project.close",
-        "project.review",
-        "project.accept",
-        "risk.accept_high",
-        "customer.read",
-        "customer.reveal_pii",
-        "ticket.read",
-        "approval.vote",
-    },
-    "manager": {
-        "app.open",
-        "records.read",
-        "records.write",
-        "alerts.read",
-        "audit.read",
-        "data.export",
-        "data.import",
-        "project.propose",
-        "project.manage",
-        "project.review",
-        "project.progress",
-        "risk.manage",
-        "customer.read",
-        "customer.write",
-        "customer.reveal_pii",
-        "ticket.read",
-        "ticket.work",
-        "ticket.assign",
-        "ticket.review",
-        "approval.vote",
-    },
-    "staff": {
-        "app.open",
-        "records.read",
-        "records.write",
-        "alerts.read",
-        "project.propose",
-        "project.progress",
-        "risk.manage",
-        "customer.read",
-        "ticket.read",
-    },
-    "agent": {
-        "app.open",
-        "records.read",
-        "alerts.read",
-        "customer.read",
-        "customer.write",
-        "customer.reveal_pii",
-        "ticket.read",
-        "ticket.work",
-    },
-    "auditor": {
-        "app.open",
-        "records.read",
-        "alerts.read",
-        "audit.read",
-        "audit.verify",
-        "data.export",
-        "customer.read",
-        "ticket.read",
-    },
-}
-
-DESCRIPTIONS: dict[str, str] = {
-    "users.manage": "manage users and roles",
-    "db.admin": "back up, restore and check the database",
+CORE_PERMISSIONS: dict[str, str] = {
+    "app.open": "open the app",
+    "records.read": "see the records of the areas",
+    "alerts.read": "see alerts",
+    "audit.read": "read the audit log",
     "audit.verify": "verify the audit log",
     "data.import": "import records",
     "data.export": "export records",
+    "db.admin": "back up, restore and check the database",
     "act_as": "act as another user",
-    "ticket.work": "work tickets",
-    "ticket.assign": "assign tickets",
-    "ticket.review": "review service quality",
-    "ticket.configure": "configure the service desk (SLA calendar, routing, sampling)",
-    "customer.reveal_pii": "see customers' personal data",
-    "project.propose": "file a project proposal",
-    "project.approve": "approve, reject, hold or cancel projects",
-    "project.manage": "manage a project's plan and execution",
-    "project.review": "review and confirm project plans",
-    "project.progress": "report progress on project tasks",
-    "project.accept": "give acceptance opinions",
-    "project.close": "close projects",
+    "approval.vote": "decide approval requests",
 }
+
+_EVERYONE = ("executive", "manager", "staff", "agent", "auditor")
+
+CORE_GRANTS: dict[str, tuple[str, ...]] = {
+    "app.open": _EVERYONE,
+    "records.read": _EVERYONE,
+    "alerts.read": _EVERYONE,
+    "audit.read": ("executive", "manager", "auditor"),
+    "audit.verify": ("auditor",),
+    "data.import": ("manager",),
+    "data.export": ("executive", "manager", "auditor"),
+    "db.admin": (),
+    "act_as": (),
+    "approval.vote": ("executive", "manager"),
+}
+
+
+class UnknownPermission(LookupError):
+    """A permission that neither the core nor any installed area declares."""
+
+
+@dataclass(frozen=True)
+class PermissionTable:
+    """Every declared permission with its description, and what each role holds."""
+
+    descriptions: Mapping[str, str]
+    by_role: Mapping[str, frozenset[str]]
+    owner: Mapping[str, str]  # permission -> "core" or the area that declares it
+
+
+def compose(areas: list) -> PermissionTable:
+    """Build the table from the core's declarations and those of ``areas``."""
+    descriptions = dict(CORE_PERMISSIONS)
+    owner = dict.fromkeys(CORE_PERMISSIONS, "core")
+    grants: dict[str, set[str]] = {role: set() for role in ROLES}
+    sources = [("core", CORE_PERMISSIONS, CORE_GRANTS)]
+    sources += [(a.name, a.permissions, a.grants) for a in areas]
+    for name, declared, granted in sources:
+        for permission, description in declared.items():
+            if permission in owner and owner[permission] != name:
+                raise ValueError(f"{name} declares {permission}, already {owner[permission]}'s")
+            if not description:
+                raise ValueError(f"{name} declares {permission} without a description")
+            descriptions[permission], owner[permission] = description, name
+        for permission, roles in granted.items():
+            if permission not in declared:
+                raise UnknownPermission(f"{name} grants {permission}, which it does not declare")
+            for role in roles:
+                if role not in ROLES:
+                    raise ValueError(f"{name} grants {permission} to unknown role {role}")
+                grants[role].add(permission)
+    grants[ADMIN] = set(descriptions)
+    return PermissionTable(
+        descriptions, {role: frozenset(held) for role, held in grants.items()}, owner
+    )
+
+
+@cache
+def _table(installed: tuple[str, ...]) -> PermissionTable:
+    from specialops import areas
+
+    return compose(areas.installed())
+
+
+def table() -> PermissionTable:
+    """The permission table of the installed areas."""
+    from specialops import areas
+
+    return _table(areas.INSTALLED)
+
+
+def declared(permission: str) -> str:
+    """The description of ``permission``; raises :class:`UnknownPermission` if undeclared."""
+    try:
+        return table().descriptions[permission]
+    except KeyError:
+        raise UnknownPermission(f"no area declares the permission {permission!r}") from None
 
 
 def can(who: Actor | str, action: str) -> bool:
     """Whether a user (or a role) may take ``action``."""
+    declared(action)
     role = who if isinstance(who, str) else who.role
-    granted = GRANTS.get(role, set())
-    return _ALL in granted or action in granted
+    return action in table().by_role.get(role, frozenset())
 
 
 def require(who: Actor, action: str) -> None:
     """Raise :class:`PermissionDenied` unless ``who`` may take ``action``."""
     if not can(who, action):
-        what = DESCRIPTIONS.get(action, action)
-        raise PermissionDenied(f"{who.username} ({who.role}) may not {what}")
+        raise PermissionDenied(f"{who.username} ({who.role}) may not {declared(action)}")

@@ -27,7 +27,7 @@ from textual.widgets import Button, Input, Label, OptionList, Select, Static, Te
 from textual.widgets.option_list import Option
 
 from specialops.errors import SpecialopsError, StaleRecordError, ValidationError
-from specialops.screens.modals import ConfirmModal, one_line
+from specialops.widgets.modals import ConfirmModal, one_line
 
 RELOAD = "reload"
 

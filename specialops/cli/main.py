@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from specialops.cli.common import JsonFlag, Options, context
 from specialops.cli.output import emit_json, say, table
 from specialops.errors import EXIT_USAGE, SpecialopsError
 
@@ -23,41 +24,28 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-users_app = typer.Typer(help="Manage who may use this database and their roles.")
 db_app = typer.Typer(help="Check the database.")
 audit_app = typer.Typer(help="The tamper-evident audit log.")
-app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 
 
 def _add_area_commands() -> None:
-    from specialops.cli.risks import risks_app
+    """Mount each installed area's command group (imported only when it has one)."""
+    from importlib import import_module
 
-    app.add_typer(risks_app, name="risks")
-    from specialops.cli.tickets import tickets_app
+    from specialops import areas
 
-    app.add_typer(tickets_app, name="tickets")
+    for area in areas.installed():
+        if area.cli:
+            module, _, attribute = area.cli.partition(":")
+            app.add_typer(
+                getattr(import_module(area.module(module)), attribute),
+                name=area.cli_name or area.name,
+            )
 
 
 _add_area_commands()
-
-
-class Options:
-    db: str | None = None
-    act_as: str | None = None
-
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")]
-
-
-def context(*, create: bool = False, require_user: bool = True):
-    from specialops.context import open_context
-
-    ctx = open_context(Options.db, Options.act_as, create=create, require_user=require_user)
-    for warning in ctx.store.warnings:
-        say(f"warning: {warning}")
-    return ctx
 
 
 @app.callback(invoke_without_command=True)
@@ -105,81 +93,6 @@ def init(
                 say("sample data: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     finally:
         c.close()
-
-
-@users_app.command("add")
-def users_add(
-    username: Annotated[str, typer.Argument(help="The person's OS login.")],
-    name: Annotated[str, typer.Option("--name", help="Full name.")],
-    role: Annotated[
-        str, typer.Option("--role", help="admin, executive, manager, staff, agent or auditor.")
-    ] = "staff",
-    department: Annotated[str | None, typer.Option("--department", help="Department code.")] = None,
-    email: Annotated[str | None, typer.Option("--email")] = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """Let an OS login use this database."""
-    from dataclasses import asdict
-
-    from specialops.services.users import add_user
-
-    c = context()
-    try:
-        view = add_user(c.store, c.actor, username, name, role, department, email)
-    finally:
-        c.close()
-    if as_json:
-        emit_json(asdict(view))
-    else:
-        say(f"added {view.username} ({view.role})")
-
-
-@users_app.command("list")
-def users_list(as_json: JsonFlag = False) -> None:
-    """List users and their roles."""
-    from dataclasses import asdict
-
-    from specialops.services.users import list_users
-
-    c = context()
-    try:
-        views = list_users(c.store)
-    finally:
-        c.close()
-    if as_json:
-        emit_json([asdict(v) for v in views])
-    else:
-        table(
-            ["username", "name", "role", "department", "active"],
-            [
-                (v.username, v.name, v.role, v.department, "yes" if v.active else "no")
-                for v in views
-            ],
-        )
-
-
-@users_app.command("set-role")
-def users_set_role(
-    username: str,
-    role: Annotated[
-        str, typer.Argument(help="admin, executive, manager, staff, agent or auditor.")
-    ],
-    as_json: JsonFlag = False,
-) -> None:
-    """Change a user's role."""
-    from dataclasses import asdict
-
-    from specialops.services.users import set_role
-
-    c = context()
-    try:
-        view = set_role(c.store, c.actor, username, role)
-    finally:
-        c.close()
-    if as_json:
-        emit_json(asdict(view))
-    else:
-        say(f"{view.username} is now {view.role}")
 
 
 @app.command()

@@ -14,10 +14,9 @@ from typing import Annotated, Any
 
 import typer
 
+from specialops.cli.common import JsonFlag
 from specialops.cli.output import emit_json, say, table
 from specialops.errors import EXIT_REJECTED, UsageError
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")]
 
 
 class _Bar:
@@ -57,7 +56,7 @@ def _progress(enabled: bool, what: str) -> Iterator[_Bar | None]:
 
 
 def _context() -> Any:
-    from specialops.cli.main import context
+    from specialops.cli.common import context
 
     return context()
 

@@ -3,9 +3,11 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from specialops.models import metadata
+from specialops.areas import load_models
+from specialops.models.base import metadata
 from specialops.store.migrate import include_name
 
+load_models()
 connection = context.config.attributes.get("connection")
 
 

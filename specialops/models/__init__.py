@@ -1,86 +1,20 @@
-"""SQLModel tables. Importing this package registers every table."""
+"""The core tables (people, audit, workflow, settings); each area keeps its own
+tables in ``specialops.areas.<name>.models``, loaded by
+:func:`specialops.areas.load_models`."""
 
 from specialops.models.base import Record, metadata
-from specialops.models.core import (
-    AuditEntry,
-    CodeCounter,
-    Department,
-    UserAccount,
-)
-from specialops.models.customers import Customer, CustomerNeed, CustomerPurchase
-from specialops.models.projects import (
-    AcceptanceApplication,
-    AcceptanceOpinion,
-    ActionItem,
-    KpiReading,
-    Milestone,
-    PlanBaseline,
-    PlanChange,
-    Project,
-    ProjectExpense,
-    ProjectIssue,
-    ProjectKpi,
-    ProjectMeeting,
-    ProjectPhase,
-    ProjectTask,
-    RectificationItem,
-)
-from specialops.models.risks import (
-    IndicatorReading,
-    Risk,
-    RiskAction,
-    RiskAssessment,
-    RiskCategory,
-    RiskIndicator,
-    Setting,
-)
-from specialops.models.tickets import (
-    CorrectiveAction,
-    FollowUp,
-    QualityReview,
-    Ticket,
-    TicketMessage,
-)
+from specialops.models.core import AuditEntry, CodeCounter, Department, Setting, UserAccount
 from specialops.models.workflow import ApprovalRequest, ApprovalVote, StateHistory
 
 __all__ = [
-    "AcceptanceApplication",
-    "AcceptanceOpinion",
-    "ActionItem",
     "ApprovalRequest",
     "ApprovalVote",
     "AuditEntry",
     "CodeCounter",
-    "CorrectiveAction",
-    "Customer",
-    "CustomerNeed",
-    "CustomerPurchase",
     "Department",
-    "FollowUp",
-    "IndicatorReading",
-    "KpiReading",
-    "Milestone",
-    "PlanBaseline",
-    "PlanChange",
-    "Project",
-    "ProjectExpense",
-    "ProjectIssue",
-    "ProjectKpi",
-    "ProjectMeeting",
-    "ProjectPhase",
-    "ProjectTask",
-    "QualityReview",
     "Record",
-    "RectificationItem",
-    "Risk",
-    "RiskAction",
-    "RiskAssessment",
-    "RiskCategory",
-    "RiskIndicator",
     "Setting",
     "StateHistory",
-    "Ticket",
-    "TicketMessage",
     "UserAccount",
     "metadata",
 ]

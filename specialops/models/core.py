@@ -1,4 +1,4 @@
-"""Core tables: departments, users, the audit log, code counters."""
+"""Core tables: departments, users, the audit log, code counters, settings."""
 
 from __future__ import annotations
 
@@ -65,3 +65,15 @@ class CodeCounter(SQLModel, table=True):
 
     prefix: str = Field(primary_key=True, max_length=16)
     value: int = Field(default=0)
+
+
+class Setting(Record, table=True):
+    """A configurable value (JSON text) such as the risk matrix; audited like any record."""
+
+    __tablename__ = "settings"
+    __entity__ = "settings"
+    __code_field__ = "key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64, unique=True, index=True)
+    value: str

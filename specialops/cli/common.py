@@ -1,0 +1,26 @@
+"""What every command shares: the global options and opening the database."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from specialops.cli.output import say
+
+
+class Options:
+    db: str | None = None
+    act_as: str | None = None
+
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")]
+
+
+def context(*, create: bool = False, require_user: bool = True):
+    from specialops.context import open_context
+
+    ctx = open_context(Options.db, Options.act_as, create=create, require_user=require_user)
+    for warning in ctx.store.warnings:
+        say(f"warning: {warning}")
+    return ctx
