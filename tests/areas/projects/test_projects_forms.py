@@ -23,8 +23,8 @@ from specialops.areas.projects.models import (
 from specialops.screens.projects.detail import ProjectDetailScreen
 from specialops.widgets.form import ChoiceModal, FormModal
 from specialops.widgets.modals import ConfirmModal
-from tests.pilot import pilot_test
 from tests.areas.projects.test_projects_app import Walk, office  # noqa: F401  (the fixture)
+from tests.pilot import pilot_test
 
 PROPOSAL = {
     "name": "客服中心智能化升級",
