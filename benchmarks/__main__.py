@@ -16,6 +16,7 @@ def main(argv: list[str]) -> None:
     wanted = [n for n in names if not argv or any(n.startswith(a) for a in argv)]
     for name in wanted:
         print(f"== {name}", flush=True)
+        sys.argv = [f"benchmarks.{name}"]  # each benchmark reads its own arguments: none here
         import_module(f"benchmarks.{name}").main()
 
 

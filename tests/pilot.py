@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Callable
 
 
 def pilot_test(fn):
@@ -21,3 +22,16 @@ async def settle(pilot, rounds: int = 3) -> None:
     for _ in range(rounds):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+async def wait_until(pilot, condition: Callable[[], bool], rounds: int = 3000) -> None:
+    """Let the app run until ``condition`` holds (workers, timers, messages).
+
+    Bounded by a number of rounds, not by a time: a loaded machine only makes it slower.
+    """
+    for _ in range(rounds):
+        await settle(pilot, rounds=1)
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError(f"still not true after {rounds} rounds")

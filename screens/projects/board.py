@@ -121,7 +121,16 @@ class ProjectBoardScreen(AreaScreen):
         if relabelled or before != {name: bool(found) for name, found in self.steps.items()}:
             if self._footer_timer is not None:
                 self._footer_timer.stop()
-            self._footer_timer = self.set_timer(FOOTER_DELAY, self.refresh_bindings)
+            self._footer_timer = self.set_timer(FOOTER_DELAY, self._cursor_rested)
+
+    def _cursor_rested(self) -> None:
+        self._footer_timer = None
+        self.refresh_bindings()
+
+    @property
+    def footer_pending(self) -> bool:
+        """Whether the footer still waits for the cursor to rest before naming its keys."""
+        return self._footer_timer is not None
 
     @on(Kanban.Selected, "#board")
     def _open(self, event: Kanban.Selected) -> None:

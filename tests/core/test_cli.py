@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ADMIN, run_cli
+from tests.layout import USE_SITE, lay_out
 
 
 def _assert_one_line_error(result: subprocess.CompletedProcess[str], code: int, text: str) -> None:
@@ -123,29 +124,67 @@ def test_a_locked_database_exits_3_and_stays_intact(initialised: Path) -> None:
     assert "late" not in {u["username"] for u in users}
 
 
-def _run_as_nobody(*args: str) -> subprocess.CompletedProcess[str]:
-    """Load the program as root, then become 'nobody', as another login on the server."""
-    probe = (
-        "import os, pwd, sys\n"
-        "from specialops.cli.main import run\n"
-        "import specialops.context, specialops.store.migrate, specialops.areas.people.actions\n"
-        "nobody = pwd.getpwnam('nobody')\n"
-        "os.setgid(nobody.pw_gid); os.setuid(nobody.pw_uid)\n"
-        f"sys.argv = ['specialops', *{list(args)!r}]\n"
-        "run()\n"
-    )
+# Becoming another login needs root, and only root may read this interpreter's home
+# (/root is 0700) and maybe the checkout. So the program is loaded whole first, then the
+# process becomes 'nobody': what is tested is the program's own check of the database's
+# permissions, not whether 'nobody' can read the folder the project was cloned into.
+PRELOAD = (
+    USE_SITE
+    + """
+import importlib, os, pkgutil, pwd, sys
+import specialops
+for found in pkgutil.walk_packages(specialops.__path__, "specialops."):
+    if not found.name.startswith(("specialops.migrations", "specialops.__main__")):
+        importlib.import_module(found.name)
+import sqlalchemy.dialects.sqlite.pysqlite
+from specialops.cli.main import run
+nobody = pwd.getpwnam("nobody")
+os.setgid(nobody.pw_gid)
+os.setuid(nobody.pw_uid)
+"""
+)
+
+
+def _private_copy(folder: Path) -> Path:
+    """The program's packages as they install, in a folder only root may enter (0700)."""
+    site = lay_out(folder)
+    os.chmod(folder, 0o700)
+    return site
+
+
+def _run_as_nobody(
+    *args: str, site: Path | None = None, show: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Load the program as root, then become 'nobody', as another login on the server.
+
+    ``site`` runs a copy of the program from there; ``show`` prints an expression
+    instead of running a command.
+    """
+    command = f"print({show})" if show else f"sys.argv = ['specialops', *{list(args)!r}]\nrun()"
+    probe = PRELOAD + command + "\n"
     env = {k: v for k, v in os.environ.items() if k != "SPECIALOPS_USER"}
+    if site is not None:
+        env["SPECIALOPS_TEST_SITE"] = str(site)
     return subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60
     )
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to become another OS user")
-def test_permission_denied_exits_3(tmp_path: Path) -> None:
-    hidden = tmp_path / "ops.db"  # under a folder only root may enter
+@pytest.mark.parametrize("where", ["checkout", "private-clone"])
+def test_permission_denied_exits_3(tmp_path: Path, where: str) -> None:
+    site = _private_copy(tmp_path / "clone") if where == "private-clone" else None
+    if site is not None:
+        loaded = _run_as_nobody("--help", site=site)
+        assert loaded.returncode == 0, loaded.stderr
+        where_from = _run_as_nobody("--help", site=site, show="specialops.__file__")
+        assert where_from.stdout.startswith(str(site)), "the copy must be what runs"
+    hidden_folder = tmp_path / "hidden"
+    hidden_folder.mkdir(mode=0o700)
+    hidden = hidden_folder / "ops.db"  # under a folder only root may enter
     assert run_cli("init", db=hidden).returncode == 0
     _assert_one_line_error(
-        _run_as_nobody("--db", str(hidden), "users", "list"), 3, "permission denied"
+        _run_as_nobody("--db", str(hidden), "users", "list", site=site), 3, "permission denied"
     )
 
     shared = Path(tempfile.mkdtemp(prefix="specialops-perm-", dir="/tmp"))
@@ -154,7 +193,7 @@ def test_permission_denied_exits_3(tmp_path: Path) -> None:
         readonly = shared / "ops.db"
         assert run_cli("init", db=readonly).returncode == 0
         os.chmod(readonly, 0o644)
-        result = _run_as_nobody("--db", str(readonly), "users", "list")
+        result = _run_as_nobody("--db", str(readonly), "users", "list", site=site)
         _assert_one_line_error(result, 3, "permission denied: your login cannot write")
     finally:
         shutil.rmtree(shared)

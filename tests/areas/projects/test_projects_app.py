@@ -21,7 +21,7 @@ from specialops.screens.projects.detail import ProjectDetailScreen
 from specialops.screens.shell import registry
 from specialops.widgets.form import FormModal
 from specialops.widgets.modals import ConfirmModal
-from tests.pilot import pilot_test, settle
+from tests.pilot import pilot_test, settle, wait_until
 
 SIZE = (80, 24)
 
@@ -275,17 +275,15 @@ async def test_the_cursor_stays_visible_on_empty_columns(demo_ctx, db_path):
 
 @pilot_test
 async def test_moving_repaints_only_what_changed_and_matches_a_full_repaint(demo_ctx, db_path):
-    import asyncio
-
-    from specialops.screens.projects.board import FOOTER_DELAY
     from specialops.widgets.kanban import Kanban
 
     async with Walk(db_path, "chen.admin") as me:
-        kanban = me.app.screen.query_one(Kanban)
+        board = me.app.screen
+        kanban = board.query_one(Kanban)
         for key in ("right", "right", "down", "left", "up", "right", "right", "right", "down"):
             await me.keys(key)
-            await asyncio.sleep(FOOTER_DELAY + 0.05)  # the footer follows the resting cursor
-            await settle(me.pilot)
+            # the footer follows the cursor once it rests
+            await wait_until(me.pilot, lambda: not board.footer_pending)
             painted = me.app.export_screenshot()
             kanban.refresh()  # everything again, from nothing cached
             await settle(me.pilot)
@@ -386,9 +384,6 @@ async def test_the_step_keys_name_the_step_they_take(demo_ctx, db_path):
 
 @pilot_test
 async def test_the_board_keys_name_the_step_of_the_focused_card(demo_ctx, db_path):
-    import asyncio
-
-    from specialops.screens.projects.board import FOOTER_DELAY
     from specialops.widgets.kanban import Kanban
 
     async with Walk(db_path, "lin.zhiyuan") as me:
@@ -396,14 +391,12 @@ async def test_the_board_keys_name_the_step_of_the_focused_card(demo_ctx, db_pat
         kanban = board.query_one(Kanban)
         while kanban.current is None or kanban.current.code != "PRJ-0007":  # plan review
             await me.keys("right")
-        await asyncio.sleep(FOOTER_DELAY + 0.1)
-        await settle(me.pilot)
+        await wait_until(me.pilot, lambda: not board.footer_pending)
         assert _footer(board)["b"] == "Return 計劃退回"
         assert "a" not in _footer(board)
         while kanban.current.stage != "proposed":
             await me.keys("left")
-        await asyncio.sleep(FOOTER_DELAY + 0.1)
-        await settle(me.pilot)
+        await wait_until(me.pilot, lambda: not board.footer_pending)
         # one step forward (approve); two back (reject, return): the generic word
         assert _footer(board)["a"] == "Approve 批准"
         assert _footer(board)["b"] == "Send back 退回"
