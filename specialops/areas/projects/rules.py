@@ -1,5 +1,8 @@
 """Project arithmetic: KPI RAG levels, earned value and health (pure functions, PRJ-4).
 
+KPI levels come from :mod:`specialops.measures`, named green/amber/red
+through :data:`KPI`.
+
 Earned value works on planned effort: each task's planned hours are its
 budget share. Planned value (PV) at a day is the effort that should be
 done by then (a task's hours spread evenly from its start to its due date);
@@ -19,11 +22,25 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from specialops import measures
 from specialops.errors import ValidationError
 
 RAG = ("green", "amber", "red")
 RAG_LABELS = {"green": "正常", "amber": "注意", "red": "警示"}
-DIRECTIONS = ("higher_better", "lower_better")
+# KPIs are measures (specialops.measures) named in the project's words.
+KPI = measures.Vocabulary(
+    directions={
+        "higher_better": measures.Direction.HIGHER_BETTER,
+        "lower_better": measures.Direction.LOWER_BETTER,
+    },
+    levels=RAG,
+    order_errors={
+        "higher_better": "when higher is better: critical ≤ warning ≤ target",
+        "lower_better": "when lower is better: critical ≥ warning ≥ target",
+    },
+    order_field="warning",
+)
+DIRECTIONS = tuple(KPI.directions)
 DONE_STATUSES = ("done", "cancelled")
 
 # Health thresholds (documented here, the one place they live).
@@ -44,29 +61,17 @@ MILESTONE_RED_DAYS = 14  # a milestone this many days late turns the schedule re
 
 def worst(levels: Iterable[str | None]) -> str:
     """The worst of some RAG levels (green when there are none)."""
-    found = [RAG.index(level) for level in levels if level in RAG]
-    return RAG[max(found)] if found else "green"
+    return KPI.name(measures.worst(KPI.level_of(level) for level in levels)) or "green"
 
 
 def check_kpi(direction: str, target: float, warning: float, critical: float) -> None:
     """Thresholds must lie between the target and worse, critical beyond warning."""
-    if direction not in DIRECTIONS:
-        raise ValidationError("direction is higher_better or lower_better", field="direction")
-    if direction == "higher_better" and not critical <= warning <= target:
-        raise ValidationError("when higher is better: critical ≤ warning ≤ target", field="warning")
-    if direction == "lower_better" and not critical >= warning >= target:
-        raise ValidationError("when lower is better: critical ≥ warning ≥ target", field="warning")
+    measures.check(KPI, direction, warning=warning, critical=critical, target=target)
 
 
 def kpi_level(value: float, direction: str, warning: float, critical: float) -> str:
     """green, amber or red; a value exactly on a threshold has reached it."""
-    if direction == "higher_better":
-        if value <= critical:
-            return "red"
-        return "amber" if value <= warning else "green"
-    if value >= critical:
-        return "red"
-    return "amber" if value >= warning else "green"
+    return KPI.level(value, direction, warning, critical)
 
 
 @dataclass(frozen=True)
@@ -156,9 +161,15 @@ class Health:
     colour: str
     schedule: str
     cost: str
-    kpi: str
+    kpi: str | None  # None: no KPI has a reading yet (not measured, not green)
     reasons: list[str] = field(default_factory=list)
     ev: EarnedValue | None = None
+    unmeasured: tuple[str, ...] = ()  # the KPIs with no reading yet
+
+    @property
+    def kpi_measured(self) -> bool:
+        """Whether any KPI of the project has a reading."""
+        return self.kpi is not None
 
 
 def schedule_health(
@@ -224,10 +235,17 @@ def cost_health(ev: EarnedValue) -> tuple[str, list[str]]:
     return worst(levels), reasons
 
 
-def kpi_health(kpis: Sequence[tuple[str, str | None]]) -> tuple[str, list[str]]:
-    """The worst KPI level; ``kpis`` are (name, level) pairs."""
-    reasons = [f"KPI {name} {level}" for name, level in kpis if level in ("amber", "red")]
-    return worst(level for _, level in kpis), reasons
+def kpi_health(kpis: Sequence[tuple[str, str | None]]) -> tuple[str | None, list[str]]:
+    """The worst level of the KPIs read so far; ``kpis`` are (name, level) pairs.
+
+    A KPI without a reading (level ``None``) counts neither way; with no reading
+    at all the KPI level is ``None``, not yet measured.
+    """
+    levels = [KPI.level_of(level) for _, level in kpis]
+    found = measures.worst(levels)
+    warn = KPI.names_from(measures.Level.WARNING)
+    reasons = [f"KPI {name} {level}" for name, level in kpis if level in warn]
+    return KPI.name(found), reasons
 
 
 def health(
@@ -244,7 +262,13 @@ def health(
     cost, c_reasons = cost_health(ev)
     kpi, k_reasons = kpi_health(kpis)
     return Health(
-        worst((schedule, cost, kpi)), schedule, cost, kpi, s_reasons + c_reasons + k_reasons, ev
+        worst((schedule, cost, kpi)),
+        schedule,
+        cost,
+        kpi,
+        s_reasons + c_reasons + k_reasons,
+        ev,
+        tuple(name for name, level in kpis if level is None),
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from specialops import alerts, audit, clock
+from specialops import alerts, audit, clock, measures, settings
 from specialops import workflow as wf
 from specialops.areas.risks import rules
 from specialops.areas.risks.entities import STATUS_CHOICES, STRATEGY_CHOICES
@@ -27,12 +27,14 @@ from specialops.areas.risks.models import (
 )
 from specialops.errors import NotFound, ValidationError
 from specialops.identity import Actor
-from specialops.models.core import Department, Setting, UserAccount
+from specialops.models.core import Department, UserAccount
 from specialops.permissions import require
 from specialops.store.session import log
 from specialops.store.store import Store
 
-MATRIX_KEY = "risk.matrix"
+MATRIX = settings.Key(
+    "risk.matrix", rules.Matrix, load=rules.Matrix.from_json, dump=rules.Matrix.to_json
+)
 # Strategies, statuses and their labels are the import/export description's choices.
 STRATEGIES = tuple(c.value for c in STRATEGY_CHOICES)
 STRATEGY_LABELS = {c.value: c.zh_hant for c in STRATEGY_CHOICES}
@@ -184,20 +186,15 @@ def _current_level(risk: Risk) -> str | None:
 
 
 def load_matrix(session: Session) -> rules.Matrix:
-    setting = session.exec(select(Setting).where(Setting.key == MATRIX_KEY)).first()
-    return rules.Matrix.from_json(setting.value) if setting else rules.Matrix()
+    """The configured risk matrix, or the default one."""
+    return settings.get(session, MATRIX)
 
 
 def set_matrix(store: Store, actor: Actor, grid: tuple[str, ...]) -> rules.Matrix:
     """Replace the matrix (admins); existing risks keep their level until reassessed."""
     require(actor, "risk.configure")
     matrix = rules.Matrix(tuple(row.upper() for row in grid))
-    with store.write(actor) as session:
-        setting = session.exec(select(Setting).where(Setting.key == MATRIX_KEY)).first()
-        if setting is None:
-            session.add(Setting(key=MATRIX_KEY, value=matrix.to_json()))
-        else:
-            setting.value = matrix.to_json()
+    settings.put(store, actor, MATRIX, matrix, permission="risk.configure")
     return matrix
 
 
@@ -478,24 +475,13 @@ def latest_readings(
     session: Session, indicator_ids: Sequence[int] | None = None
 ) -> dict[int, IndicatorReading]:
     """The newest reading of each indicator (by time): the indicator's current state."""
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=IndicatorReading.indicator_id,
-            order_by=(col(IndicatorReading.at).desc(), col(IndicatorReading.id).desc()),
-        )
-        .label("rank")
+    return measures.latest(
+        session,
+        IndicatorReading,
+        IndicatorReading.indicator_id,
+        (col(IndicatorReading.at).desc(), col(IndicatorReading.id).desc()),
+        indicator_ids,
     )
-    ranked = select(IndicatorReading.id, rank)
-    if indicator_ids is not None:
-        ranked = ranked.where(col(IndicatorReading.indicator_id).in_(indicator_ids))
-    newest = ranked.subquery()
-    rows = session.exec(
-        select(IndicatorReading)
-        .join(newest, col(IndicatorReading.id) == newest.c.id)
-        .where(newest.c.rank == 1)
-    ).all()
-    return {reading.indicator_id: reading for reading in rows}
 
 
 def record_reading_in(
@@ -507,10 +493,13 @@ def record_reading_in(
     source: str = "manual",
 ) -> ReadingResult:
     """Check a new reading at once; a crossing is kept in the risk's history."""
-    level = rules.indicator_level(value, indicator.direction, indicator.warning, indicator.critical)
+    thresholds = rules.INDICATOR.thresholds(
+        indicator.direction, indicator.warning, indicator.critical
+    )
     last = latest_readings(session, [indicator.id]).get(indicator.id)  # type: ignore[list-item]
     previous = last.level if last else None
-    moved = rules.crossed(previous, level)
+    change = rules.INDICATOR.reading(previous, value, thresholds)
+    level, moved = rules.INDICATOR.name(change.current), change.crossed
     session.add(
         IndicatorReading(
             indicator_id=indicator.id,

@@ -89,21 +89,21 @@ def _reading_deriver(store: Store) -> Callable[[dict[str, Any]], dict[str, Any]]
 
     with store.read() as session:
         thresholds = {
-            i.id: (i.direction, i.warning, i.critical)
+            i.id: rules.INDICATOR.thresholds(i.direction, i.warning, i.critical)
             for i in session.exec(select(RiskIndicator)).all()
         }
         last = {k: r.level for k, r in latest_readings(session).items()}
 
     def derive(row: dict[str, Any]) -> dict[str, Any]:
         indicator = row["indicator_id"]
-        direction, warning, critical = thresholds[indicator]
-        level = rules.indicator_level(float(row["value"]), direction, warning, critical)
         previous = last.get(indicator)
+        change = rules.INDICATOR.reading(previous, float(row["value"]), thresholds[indicator])
+        level = rules.INDICATOR.name(change.current)
         last[indicator] = level  # rows of one file are read in order
         return {
             "level": level,
             "previous_level": previous,
-            "crossed": rules.crossed(previous, level),
+            "crossed": change.crossed,
             "source": "import",
             "recorded_by": "import",
         }

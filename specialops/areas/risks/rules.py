@@ -1,4 +1,8 @@
-"""Risk arithmetic: the 5×5 matrix, expected loss, indicator levels (pure functions)."""
+"""Risk arithmetic: the 5×5 matrix, expected loss, indicator levels (pure functions).
+
+Indicator levels come from :mod:`specialops.measures`, named ok/warning/critical
+through :data:`INDICATOR`.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import json
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from specialops import measures
 from specialops.errors import ValidationError
 
 LEVELS = ("low", "medium", "high", "critical")
@@ -72,37 +77,30 @@ def expected_loss(probability_percent: int | None, loss_minor: int | None) -> in
 
 OPEN_ACTION_STATUSES = ("open", "in_progress")  # an action still to be done
 
-DIRECTIONS = ("higher_worse", "lower_worse")
-INDICATOR_LEVELS = ("ok", "warning", "critical")
+# Indicators are measures (specialops.measures) named in the register's words.
+INDICATOR = measures.Vocabulary(
+    directions={
+        "higher_worse": measures.Direction.LOWER_BETTER,
+        "lower_worse": measures.Direction.HIGHER_BETTER,
+    },
+    levels=("ok", "warning", "critical"),
+    order_errors={
+        "higher_worse": "when higher is worse, the critical threshold must be at or above "
+        "the warning one",
+        "lower_worse": "when lower is worse, the critical threshold must be at or below "
+        "the warning one",
+    },
+    order_field="critical",
+)
+DIRECTIONS = tuple(INDICATOR.directions)
+INDICATOR_LEVELS = INDICATOR.levels
 
 
 def check_thresholds(direction: str, warning: float, critical: float) -> None:
     """Critical must lie beyond warning in the worse direction."""
-    if direction not in DIRECTIONS:
-        raise ValidationError("direction is higher_worse or lower_worse", field="direction")
-    if direction == "higher_worse" and critical < warning:
-        raise ValidationError(
-            "when higher is worse, the critical threshold must be at or above the warning one",
-            field="critical",
-        )
-    if direction == "lower_worse" and critical > warning:
-        raise ValidationError(
-            "when lower is worse, the critical threshold must be at or below the warning one",
-            field="critical",
-        )
+    measures.check(INDICATOR, direction, warning=warning, critical=critical)
 
 
 def indicator_level(value: float, direction: str, warning: float, critical: float) -> str:
     """ok, warning or critical; a reading exactly on a threshold has crossed it."""
-    if direction == "higher_worse":
-        if value >= critical:
-            return "critical"
-        return "warning" if value >= warning else "ok"
-    if value <= critical:
-        return "critical"
-    return "warning" if value <= warning else "ok"
-
-
-def crossed(previous: str | None, current: str) -> bool:
-    """Whether a reading moved the indicator to another level (either way)."""
-    return (previous or "ok") != current
+    return INDICATOR.level(value, direction, warning, critical)

@@ -111,6 +111,17 @@ def test_health_takes_the_worst_dimension_with_reasons() -> None:
     assert red.colour == "red" and red.kpi == "red" and "KPI 首次解決率 red" in red.reasons
 
 
+def test_a_kpi_without_a_reading_is_not_measured_and_not_green() -> None:
+    today = D(2026, 11, 11)
+    unread = rules.health([], [], [("首次解決率", None)], 0, 0, today)
+    assert (unread.kpi, unread.kpi_measured, unread.unmeasured) == (None, False, ("首次解決率",))
+    assert unread.colour == "green" and unread.reasons == []  # schedule and cost are fine
+    mixed = rules.health([], [], [("a", "amber"), ("b", None)], 0, 0, today)
+    assert (mixed.kpi, mixed.unmeasured, mixed.reasons) == ("amber", ("b",), ["KPI a amber"])
+    assert mixed.colour == "amber"
+    assert rules.health([], [], [], 0, 0, today).kpi is None
+
+
 def test_a_milestone_more_than_14_days_late_turns_the_schedule_red() -> None:
     ms = [rules.MilestoneLine("上線", D(2026, 11, 1))]
     assert rules.schedule_health([], ms, rules.earned_value([], D(2026, 11, 15), 0, 0),
@@ -274,6 +285,22 @@ def _executing(ctx, people) -> Project:
     assert baseline.number == 1
     _step(ctx, pm, project.id, "execute")
     return _load(ctx, project.id)
+
+
+def test_a_new_kpi_shows_as_not_measured_until_its_first_reading(ctx, people) -> None:
+    pm = people["li.jianguo"]
+    project = _executing(ctx, people)
+    kpi = svc.add_kpi(ctx.store, pm, project.id, name="首次解決率", unit="%",
+                      direction="lower_better", target=3, warning=5, critical=7)  # fmt: skip
+    before = views.detail(ctx.store, pm, project.code)
+    assert [(k.level, k.measured) for k in before.kpis] == [(None, False)]
+    assert (before.health.kpi, before.health.unmeasured) == (None, ("首次解決率",))
+    # a first reading exactly on the warning threshold has crossed it
+    result = svc.record_kpi(ctx.store, pm, kpi.id, 5)
+    assert (result.level, result.previous, result.crossed) == ("amber", None, True)
+    after = views.detail(ctx.store, pm, project.code)
+    assert [(k.level, k.measured) for k in after.kpis] == [("amber", True)]
+    assert (after.health.kpi, after.health.unmeasured) == ("amber", ())
 
 
 def test_plan_changes_after_confirmation_need_a_new_confirmation(ctx, people) -> None:
