@@ -34,7 +34,7 @@ class CustomersScreen(AreaScreen):
     AUTO_FOCUS = "#customers RecordRows"
 
     def compose_body(self) -> ComposeResult:
-        from specialops.areas.customers.actions import customers_source
+        from specialops.areas.customers.queries import customers_source
 
         source = customers_source(self.context.store, self.context.actor)
         yield Static(
@@ -101,9 +101,9 @@ class CustomerScreen(AreaScreen):
 
     @work(thread=True, exclusive=True, group="customer", exit_on_error=False)
     def _load(self) -> None:
-        from specialops.areas.customers import actions as customers
+        from specialops.areas.tickets import history as service
 
-        history = customers.history(
+        history = service.history(
             self.context.store, self.context.actor, self.code, dict(self.revealed)
         )
         self.app.call_from_thread(self._show, history)
@@ -151,16 +151,13 @@ class CustomerScreen(AreaScreen):
 
     def action_reveal(self) -> None:
         from specialops.areas.customers import actions as customers
+        from specialops.areas.customers.choices import PII_FIELDS, PII_LABELS
 
         if self.history is None:
             return
         view = self.history.view
         store, actor = self.context.store, self.context.actor
-        choices = [
-            (f"{customers.PII_LABELS[n]} {n}", n)
-            for n in customers.PII_FIELDS
-            if n not in view.revealed
-        ]
+        choices = [(f"{PII_LABELS[n]} {n}", n) for n in PII_FIELDS if n not in view.revealed]
         if not choices:
             return
 
@@ -190,10 +187,8 @@ class CustomerScreen(AreaScreen):
         )
 
     def action_followup(self) -> None:
-        from datetime import date
-
         from specialops.areas.tickets import followups
-        from specialops.widgets.form import iso_date
+        from specialops.widgets.form import iso_date, read_date
 
         store, actor = self.context.store, self.context.actor
 
@@ -202,7 +197,7 @@ class CustomerScreen(AreaScreen):
                 store,
                 actor,
                 customer=self.code,
-                due_date=date.fromisoformat(values["due_date"].strip().replace("/", "-")),
+                due_date=read_date(values["due_date"]),
                 kind=values["kind"] or "manual",
             )
 

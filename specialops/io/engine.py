@@ -730,9 +730,11 @@ class _Import:
                         )
                     )
                     continue
-                changed = [c for c, a, b in zip(cols, new, old, strict=True) if a != b]
-                if derived and not set(changed) - derived:
-                    changed = []  # derived values alone never make an update
+                # Derived columns (a ticket's clock) are computed for new rows only: an
+                # existing record keeps what the app computed as it moved.
+                changed = [
+                    c for c, a, b in zip(cols, new, old, strict=True) if a != b and c not in derived
+                ]
                 moved = [f for f in self.state_fields if f.column in changed]
                 if moved:
                     at = cols.index(moved[0].column)
@@ -1059,7 +1061,10 @@ class _Import:
                         (*self.defaults.values(), *stamp),
                     )
                 if seen:
-                    sets = ", ".join(f"{_quote(c)} = r.{_quote('f_' + c)}" for c in cols)
+                    kept = set(self.derived)  # an update keeps the stored derived values
+                    sets = ", ".join(
+                        f"{_quote(c)} = r.{_quote('f_' + c)}" for c in cols if c not in kept
+                    )
                     run(
                         f"UPDATE main.{table} SET {sets}, version = version + 1, "
                         "updated_at = ?, updated_by = ? FROM imp_rows r "

@@ -14,3 +14,7 @@ CUSTOMER_TIERS = (
     Choice("gold", "金卡", "金卡"),
     Choice("vip", "貴賓", "贵宾"),
 )
+
+# The personal fields, masked for roles without the right to see them.
+PII_FIELDS = ("phone", "email", "address", "id_number")
+PII_LABELS = {"phone": "電話", "email": "電郵", "address": "地址", "id_number": "證號"}

@@ -1,10 +1,12 @@
 """The ticket queue (CS-2): open, route, assign, converse, move through the workflow,
 keep the service-level clock, escalate breaches.
 
-Every rule lives here; the screens and the command line only call these
-functions. States move only through the ``tickets`` workflow; each move
-also moves the SLA clock (:func:`sync_clock`): it stops while the ticket
-waits on the customer or is resolved, and runs again when work resumes.
+The screens and the command line only call these functions; the verdicts
+they share with the lists (breached, nearing, routing, which states run
+the clock) come from :mod:`rules`. States move only through the
+``tickets`` workflow; each move also moves the SLA clock
+(:func:`sync_clock`): it stops while the ticket waits on the customer or
+is resolved, and runs again when work resumes.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, or_, select
 
 from specialops import alerts, audit, clock
 from specialops import workflow as wf
 from specialops.areas.customers.models import Customer
-from specialops.areas.tickets import config, sla
+from specialops.areas.tickets import config, rules, sla
 from specialops.areas.tickets.choices import (
     TICKET_CHANNELS,
     TICKET_PRIORITIES,
@@ -43,8 +45,8 @@ PRIORITIES = tuple(c.value for c in TICKET_PRIORITIES)
 PRIORITY_LABELS = {c.value: c.zh_hant for c in TICKET_PRIORITIES}
 CHANNEL_LABELS = {c.value: c.zh_hant for c in TICKET_CHANNELS}
 TYPE_LABELS = {c.value: c.zh_hant for c in TICKET_TYPES}
-OPEN = ("new", "assigned", "in_progress", "waiting")
-RUNNING = ("new", "assigned", "in_progress")  # the clock runs in these states
+OPEN = rules.OPEN
+RUNNING = rules.RUNNING
 MESSAGE_KINDS = ("reply", "note", "customer")
 
 
@@ -53,21 +55,21 @@ MESSAGE_KINDS = ("reply", "note", "customer")
 
 def sync_clock(ticket: Ticket, now: datetime, calendar: sla.Calendar, policy: sla.Policy) -> None:
     """Stop or restart the ticket's clock for its state and recompute its deadlines."""
-    running = ticket.status in RUNNING
-    if not running and ticket.paused_at is None:
-        ticket.paused_at = now
-    elif running and ticket.paused_at is not None:
-        ticket.paused_seconds += int(calendar.between(_aware(ticket.paused_at), now))
-        ticket.paused_at = None
-    found = sla.deadlines(
+    state = sla.clock_state(
         calendar,
         policy,
         priority=ticket.priority,
         opened_at=_aware(ticket.opened_at),
+        now=now,
+        running=ticket.status in RUNNING,
+        paused_at=_aware(ticket.paused_at) if ticket.paused_at else None,
         paused_seconds=ticket.paused_seconds,
         responded=ticket.first_response_at is not None,
-        running=running,
     )
+    if (ticket.paused_at is None) != (state.paused_at is None):
+        ticket.paused_at = state.paused_at  # a clock already stopped keeps its moment as read
+    ticket.paused_seconds = state.paused_seconds
+    found = state.deadlines
     ticket.response_due, ticket.resolve_due = found.response_due, found.resolve_due
     ticket.due_at, ticket.warn_at = found.due_at, found.warn_at
 
@@ -111,9 +113,9 @@ def _resolve_effect(session: Session, ticket: Ticket, actor: Actor, payload: Any
 
     now = clock.now()
     ticket.resolved_at = now
-    ticket.resolve_breached = bool(ticket.resolve_due and now > _aware(ticket.resolve_due))
+    ticket.resolve_breached = rules.is_breached(now, ticket.resolve_due)
     _clock_effect(session, ticket, actor, payload)
-    followups.schedule_after_resolution(session, ticket)
+    followups.schedule_after_resolution_in(session, ticket)
 
 
 def _close_effect(session: Session, ticket: Ticket, actor: Actor, payload: Any) -> None:
@@ -126,7 +128,7 @@ def _reopen_effect(session: Session, ticket: Ticket, actor: Actor, payload: Any)
 
     ticket.resolved_at = ticket.closed_at = None
     _clock_effect(session, ticket, actor, payload)
-    followups.cancel_for_ticket(session, ticket)
+    followups.cancel_for_ticket_in(session, ticket)
 
 
 def _has_assignee(_s: Session, ticket: Ticket, _a: Actor, _p: Any) -> str | None:
@@ -423,7 +425,7 @@ def _message(session: Session, actor: Actor, ticket_id: int, kind: str, body: st
     session.add(message)
     if kind == "reply" and ticket.first_response_at is None:
         ticket.first_response_at = now
-        ticket.response_breached = bool(ticket.response_due and now > _aware(ticket.response_due))
+        ticket.response_breached = rules.is_breached(now, ticket.response_due)
         _clock_effect(session, ticket, actor, None)
     session.flush()
     return message
@@ -466,12 +468,18 @@ def escalate(
 
 
 def escalate_breaches(store: Store, actor: Actor, limit: int = 500) -> list[str]:
-    """Escalate every running ticket past its deadline that is not escalated yet."""
+    """Escalate every running ticket past its deadline that is not escalated yet (for cron
+    and the queue screen of those who assign tickets); returns their codes."""
+    require(actor, "ticket.assign")
     now = clock.now()
     with store.write(actor, comment="SLA breach") as session:
         found = session.exec(
             select(Ticket)
-            .where(col(Ticket.due_at) < now, col(Ticket.escalated_at).is_(None))
+            .where(
+                rules.breached_sql(col(Ticket.due_at), now),
+                col(Ticket.status).in_(RUNNING),
+                col(Ticket.escalated_at).is_(None),
+            )
             .order_by(col(Ticket.due_at), col(Ticket.id))
             .limit(limit)
         ).all()
@@ -506,7 +514,7 @@ def get_ticket(session: Session, code: str) -> Ticket:
 
 
 def detail(store: Store, actor: Actor, code: str) -> TicketDetail:
-    from specialops.areas.customers import actions as customers
+    from specialops.areas.customers import queries as customers
 
     require(actor, "ticket.read")
     now = clock.now()
@@ -552,12 +560,14 @@ def counts(store: Store, actor: Actor) -> tuple[int, int, int]:
             select(func.count()).select_from(Ticket).where(col(Ticket.status).in_(OPEN))
         ).one()
         breached = session.exec(
-            select(func.count()).select_from(Ticket).where(col(Ticket.due_at) <= now)
+            select(func.count())
+            .select_from(Ticket)
+            .where(rules.breached_sql(col(Ticket.due_at), now))
         ).one()
         nearing = session.exec(
             select(func.count())
             .select_from(Ticket)
-            .where(col(Ticket.warn_at) <= now, col(Ticket.due_at) > now)
+            .where(rules.nearing_sql(col(Ticket.due_at), col(Ticket.warn_at), now))
         ).one()
     return int(open_count), int(nearing), int(breached)
 
@@ -580,14 +590,20 @@ def ticket_alerts(session: Session, now: datetime) -> Iterator[alerts.Alert]:
     calendar = None
     rows = session.exec(
         select(Ticket)
-        .where(col(Ticket.warn_at) <= now, col(Ticket.status).in_(RUNNING))
+        .where(
+            or_(
+                rules.breached_sql(col(Ticket.due_at), now),
+                rules.nearing_sql(col(Ticket.due_at), col(Ticket.warn_at), now),
+            ),
+            col(Ticket.status).in_(RUNNING),
+        )
         .order_by(col(Ticket.due_at), col(Ticket.id))
         .limit(ALERT_LIMIT)
     ).all()
     for ticket in rows:
         calendar = calendar or config.load_calendar(session)
         left = time_left(ticket, now, calendar) or 0.0
-        breached = ticket.due_at is not None and _aware(ticket.due_at) <= now
+        breached = rules.is_breached(now, ticket.due_at)
         which = "resolution" if ticket.first_response_at else "first response"
         users = tuple(
             u for u in (people.get(ticket.assignee_id or 0), heads.get(ticket.department_id)) if u

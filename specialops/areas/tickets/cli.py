@@ -129,11 +129,11 @@ def holiday_list(as_json: JsonFlag = False) -> None:
 @tickets_app.command("escalate")
 def escalate(as_json: JsonFlag = False) -> None:
     """Escalate every ticket past its deadline to its department head (for cron)."""
-    from specialops.areas.tickets import settings
+    from specialops.areas.tickets import actions
 
     c = _context()
     try:
-        codes = settings.escalate_breaches(c.store, c.actor)
+        codes = actions.escalate_breaches(c.store, c.actor)
     finally:
         c.close()
     if as_json:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from specialops.areas.tickets import rules
 from specialops.areas.tickets.sla import Calendar, Policy
 from specialops.errors import ValidationError
 from specialops.identity import Actor
@@ -91,8 +92,7 @@ def set_routing(store: Store, actor: Actor, rules: dict[str, str]) -> None:
 
 def route(session: Session, category: str | None) -> int | None:
     """The department a ticket of ``category`` goes to (by the routing rules)."""
-    rules = load_routing(session)
-    code = rules.get((category or "").strip()) or rules.get("*")
+    code = rules.route(load_routing(session), category)
     if not code:
         return None
     return session.exec(select(Department.id).where(Department.code == code)).first()

@@ -10,7 +10,7 @@ from sqlmodel import select
 from specialops import clock, demo
 from specialops import workflow as wf
 from specialops.areas.customers.models import Customer, CustomerNeed, CustomerPurchase
-from specialops.areas.tickets import config, quality
+from specialops.areas.tickets import config, quality, rules
 from specialops.areas.tickets.actions import TICKETS, sync_clock
 from specialops.areas.tickets.models import FollowUp, QualityReview, Ticket, TicketMessage
 from specialops.identity import Actor
@@ -108,8 +108,8 @@ def _tickets(ctx: demo.DemoContext) -> int:
             if status == "closed":
                 ticket.closed_at = ticket.resolved_at + timedelta(days=1)
         sync_clock(ticket, now, calendar, policy)
-        if ticket.resolved_at is not None and ticket.resolve_due is not None:
-            ticket.resolve_breached = ticket.resolved_at > ticket.resolve_due
+        if ticket.resolved_at is not None:
+            ticket.resolve_breached = rules.is_breached(ticket.resolved_at, ticket.resolve_due)
         wf.enter_initial(session, TICKETS, ticket, people[agent.id])
         made += 1
         session.add(

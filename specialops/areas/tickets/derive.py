@@ -1,4 +1,10 @@
-"""What an import of tickets computes per row: opening time, routing and SLA deadlines."""
+"""What an import of tickets computes per row: opening time, routing and SLA clock.
+
+Each row is a new ticket to the clock: nothing stopped yet, no response
+yet. Its department and deadlines come from the same functions the app
+uses when a ticket is opened (:func:`rules.route`, :func:`sla.clock_state`),
+so an imported ticket and one opened on screen with the same values agree.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,9 @@ from typing import Any
 from sqlmodel import select
 
 from specialops import clock
-from specialops.areas.tickets import config, sla
+from specialops.areas.tickets import config, rules, sla
 from specialops.models.core import Department
 from specialops.store.store import Store
-
-RUNNING = ("new", "assigned", "in_progress")
 
 
 def deriver(store: Store) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -29,15 +33,16 @@ def deriver(store: Store) -> Callable[[dict[str, Any]], dict[str, Any]]:
         opened = row.get("opened_at") or now
         if opened.tzinfo is None:
             opened = opened.replace(tzinfo=UTC)
-        category = (row.get("category") or "").strip()
-        code = routing.get(category) or routing.get("*")
-        found = sla.deadlines(
+        code = rules.route(routing, row.get("category"))
+        state = sla.clock_state(
             calendar,
             policy,
             priority=row.get("priority") or "normal",
             opened_at=opened,
-            running=(row.get("status") or "new") in RUNNING,
+            now=now,
+            running=(row.get("status") or "new") in rules.RUNNING,
         )
+        found = state.deadlines
         return {
             "opened_at": opened,
             "department_id": departments.get(code) if code else None,
@@ -45,6 +50,7 @@ def deriver(store: Store) -> Callable[[dict[str, Any]], dict[str, Any]]:
             "resolve_due": found.resolve_due,
             "due_at": found.due_at,
             "warn_at": found.warn_at,
+            "paused_at": state.paused_at,
         }
 
     return derive

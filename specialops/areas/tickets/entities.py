@@ -61,6 +61,7 @@ TICKETS = register(
             "resolve_due",
             "due_at",
             "warn_at",
+            "paused_at",
         ),
     )
 )

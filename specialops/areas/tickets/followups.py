@@ -22,9 +22,9 @@ from specialops.store.store import Store
 STATUSES = ("scheduled", "done", "cancelled")
 
 
-def schedule_after_resolution(session: Session, ticket: Ticket) -> FollowUp | None:
+def schedule_after_resolution_in(session: Session, ticket: Ticket) -> FollowUp | None:
     """Book the follow-up of a resolved ticket, ``tickets.followup_days`` later (working days
-    do not matter: people call back on the day asked)."""
+    do not matter: people call back on the day asked), inside the resolving transaction."""
     if ticket.customer_id is None:
         return None
     existing = session.exec(
@@ -48,8 +48,9 @@ def schedule_after_resolution(session: Session, ticket: Ticket) -> FollowUp | No
     return followup
 
 
-def cancel_for_ticket(session: Session, ticket: Ticket) -> int:
-    """A reopened ticket's pending follow-up waits for the next resolution."""
+def cancel_for_ticket_in(session: Session, ticket: Ticket) -> int:
+    """A reopened ticket's pending follow-up waits for the next resolution (inside the
+    reopening transaction)."""
     found = session.exec(
         select(FollowUp).where(FollowUp.ticket_id == ticket.id, FollowUp.status == "scheduled")
     ).all()

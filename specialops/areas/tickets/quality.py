@@ -17,7 +17,7 @@ from specialops.areas.tickets.models import CorrectiveAction, QualityReview, Tic
 from specialops.errors import ValidationError
 from specialops.identity import Actor
 from specialops.models.core import UserAccount
-from specialops.permissions import can, require
+from specialops.permissions import require
 from specialops.store.records import update_record
 from specialops.store.store import Store
 
@@ -145,7 +145,7 @@ def close_action(store: Store, actor: Actor, action_id: int, seen_version: int) 
     """Mark a corrective action done (its owner or a reviewer)."""
     with store.write(actor) as session:
         action = update_record(session, CorrectiveAction, action_id, seen_version, {})
-        if action.owner_id != actor.user_id and not can(actor, "ticket.review"):
+        if action.owner_id != actor.user_id:  # the owner needs no other permission
             require(actor, "ticket.review")
         if action.status != "open":
             raise ValidationError(f"{action.code} is already {action.status}")

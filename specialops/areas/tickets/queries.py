@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_, literal_column, or_, select, table
 
 from specialops import clock
 from specialops.areas.customers.models import Customer
-from specialops.areas.tickets import config, sla
+from specialops.areas.tickets import config, rules, sla
 from specialops.areas.tickets.actions import CHANNEL_LABELS, PRIORITY_LABELS, STATUS_LABELS, counts
 from specialops.areas.tickets.models import FollowUp, QualityReview, Ticket
 from specialops.identity import Actor
@@ -71,15 +71,24 @@ def _utc(value: Any) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def left_formatter(calendar: sla.Calendar) -> Any:
-    """Business time left to a deadline, from the clock's now."""
+def left_formatter(store: Store) -> Any:
+    """Business time left to a deadline, from the clock's now.
+
+    The working calendar is read with the first row, where the page is read (a
+    worker, in the app), not when the list is described.
+    """
+    found: list[sla.Calendar] = []
 
     def fmt(value: Any) -> str:
         due = _utc(value)
-        if due is None or due >= sla.NO_DEADLINE:
+        if due is None or not rules.has_deadline(due):
             return "-"
+        if not found:
+            with store.read() as session:
+                found.append(config.load_calendar(session))
+        calendar = found[0]
         now = clock.now()
-        if due <= now:  # past it, even when the business time since is nil (a weekend)
+        if rules.is_breached(now, due):  # even when the business time since is nil (a weekend)
             return "-" + sla.format_left(calendar.between(due, now))
         return sla.format_left(calendar.between(now, due))
 
@@ -135,8 +144,6 @@ def queue_spec(
     store: Store, actor: Actor, flt: QueueFilter, now: datetime | None = None
 ) -> ListSpec:
     """The ticket queue for ``actor`` under ``flt``, sorted by the next deadline."""
-    with store.read() as session:
-        calendar = config.load_calendar(session)
     t = Ticket.__table__  # type: ignore[attr-defined]
     c = Customer.__table__  # type: ignore[attr-defined]
     u = UserAccount.__table__  # type: ignore[attr-defined]
@@ -159,8 +166,9 @@ def queue_spec(
         t.c.id, t.c.status, t.c.priority, t.c.channel, t.c.assignee_id, t.c.department_id
     )
     if flt.scope == "breaching":
-        source = source.where(t.c.due_at <= (now or clock.now()))
-        counted = counted.where(t.c.due_at <= (now or clock.now()))
+        breached = rules.breached_sql(t.c.due_at, now or clock.now())
+        source = source.where(breached)
+        counted = counted.where(breached)
     fixed: dict[str, Any] = {}
     if flt.scope == "mine":
         fixed["assignee_id"] = actor.user_id or -1
@@ -174,7 +182,7 @@ def queue_spec(
         source=source,
         columns=(
             Column("code", "Code", 10),
-            Column("due_at", "Left", 7, format=left_formatter(calendar), style=urgency_style),
+            Column("due_at", "Left", 7, format=left_formatter(store), style=urgency_style),
             Column("priority", "Pri", 4, format=_label(PRIORITY_LABELS), sortable=False),
             Column("status", "Status", 10, format=_label(STATUS_LABELS), sortable=False),
             Column("customer", "Customer", 10, sortable=False),

@@ -397,14 +397,3 @@ def remove_holiday(store: Store, actor: Actor, day: str) -> None:
         names = _names(session)
         if names.pop(when.isoformat(), None) is not None:
             _save(session, HOLIDAY_NAMES_KEY, names)
-
-
-# --- cron -----------------------------------------------------------------------------------
-
-
-def escalate_breaches(store: Store, actor: Actor) -> list[str]:
-    """Escalate every ticket past its deadline (for cron); returns their codes."""
-    from specialops.areas.tickets import actions as tickets
-
-    require(actor, "ticket.assign")
-    return tickets.escalate_breaches(store, actor)

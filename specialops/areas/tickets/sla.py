@@ -19,12 +19,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from specialops.areas.tickets import rules
 from specialops.errors import ValidationError
 
 HOUR = 3600.0
 MAX_DAYS = 3660  # no target runs longer than ten years of calendar days
-NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
-"""The deadline of a ticket whose clock is stopped (waiting, resolved, closed): sorts last."""
+NO_DEADLINE = rules.NO_DEADLINE
 
 PRIORITIES = ("urgent", "high", "normal", "low")
 
@@ -318,16 +318,61 @@ def deadlines(
     return Deadlines(response_due, resolve_due, due_at, warn_at)
 
 
+@dataclass(frozen=True)
+class ClockState:
+    """A ticket's clock after a change of state: whether and since when it is stopped,
+    the business seconds stopped so far, and the deadlines that follow."""
+
+    paused_at: datetime | None
+    paused_seconds: int
+    deadlines: Deadlines
+
+
+def clock_state(
+    calendar: Calendar,
+    policy: Policy,
+    *,
+    priority: str,
+    opened_at: datetime,
+    now: datetime,
+    running: bool,
+    paused_at: datetime | None = None,
+    paused_seconds: int = 0,
+    responded: bool = False,
+) -> ClockState:
+    """Stop the clock at ``now`` when it no longer ``running`` (it keeps an earlier stop),
+    or restart it, adding the business time it stood still to ``paused_seconds``;
+    then the deadlines for that clock.
+
+    A new ticket is ``paused_seconds=0`` and not ``responded``.
+    """
+    if not running and paused_at is None:
+        paused_at = now
+    elif running and paused_at is not None:
+        paused_seconds += int(calendar.between(paused_at, now))
+        paused_at = None
+    found = deadlines(
+        calendar,
+        policy,
+        priority=priority,
+        opened_at=opened_at,
+        paused_seconds=paused_seconds,
+        responded=responded,
+        running=running,
+    )
+    return ClockState(paused_at, paused_seconds, found)
+
+
 URGENCIES = ("ok", "nearing", "breached", "paused", "done")
 
 
 def urgency(now: datetime, due_at: datetime | None, warn_at: datetime | None) -> str:
-    """``breached`` past the deadline, ``nearing`` past the warning, else ``ok``."""
-    if due_at is None or due_at >= NO_DEADLINE:
+    """``breached`` from the deadline on, ``nearing`` past the warning, else ``ok``."""
+    if not rules.has_deadline(due_at):
         return "paused"
-    if now >= due_at:
+    if rules.is_breached(now, due_at):
         return "breached"
-    if warn_at is not None and now >= warn_at:
+    if rules.is_nearing(now, due_at, warn_at):
         return "nearing"
     return "ok"
 

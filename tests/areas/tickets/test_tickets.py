@@ -11,10 +11,12 @@ from sqlmodel import select
 
 from specialops import alerts, clock
 from specialops.areas.customers import actions as customers
+from specialops.areas.customers import queries as customer_views
 from specialops.areas.customers.models import Customer
 from specialops.areas.people.actions import add_user, resolve_actor
 from specialops.areas.tickets import actions as tickets
 from specialops.areas.tickets import config, followups, quality
+from specialops.areas.tickets import history as service
 from specialops.areas.tickets import queries as queue
 from specialops.areas.tickets.models import FollowUp, Ticket
 from specialops.errors import PermissionDenied, TransitionDenied, ValidationError
@@ -260,7 +262,7 @@ def test_weekly_sampling_and_a_failed_review_opens_a_corrective_action(ctx, desk
 
 def test_personal_data_is_masked_and_every_reveal_is_audited(ctx, desk) -> None:
     with ctx.store.read() as session:
-        view = customers.view_in(session, desk["liu.fang"], 1)
+        view = customer_views.view_in(session, desk["liu.fang"], 1)
     assert view.pii["phone"] == "********-678" and view.pii["email"] == "d***@example.com"
     assert "A123456789" not in str(view.pii) and not view.may_reveal
     with pytest.raises(PermissionDenied):
@@ -271,7 +273,7 @@ def test_personal_data_is_masked_and_every_reveal_is_audited(ctx, desk) -> None:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "reveal")).one()
     assert entry.username == "chen.yating" and entry.code == "CUS-000001"
     assert '"id_number"' in (entry.after or "") and entry.comment == "核對身分"
-    history = customers.history(
+    history = service.history(
         ctx.store, desk["chen.yating"], "CUS-000001", revealed={"id_number": value}
     )
     assert history.view.pii["id_number"] == "A123456789"
