@@ -84,7 +84,7 @@ from specialops.identity import Actor
 from specialops.models.base import Record
 from specialops.models.core import UserAccount
 from specialops.models.workflow import ApprovalRequest, ApprovalVote, StateHistory
-from specialops.permissions import ROLES, can
+from specialops.permissions import ROLES, can, require
 from specialops.store.session import log
 from specialops.store.store import Store
 
@@ -731,6 +731,38 @@ def _allows_self(request: ApprovalRequest) -> bool:
     return t.approval is not None and t.approval.allow_self
 
 
+def _is_seated(entries: Sequence[str], actor: Actor) -> bool:
+    """Whether one of the seats is for ``actor``, by username or by role."""
+    return any(_fits(entry, actor.username, actor.role) for entry in entries)
+
+
+def _is_own(request: ApprovalRequest, actor: Actor) -> bool:
+    """Whether ``actor`` made ``request`` in a workflow that lets no requester decide."""
+    return actor.username == request.requested_by and not _allows_self(request)
+
+
+def _approving(votes: Iterable[ApprovalVote]) -> list[tuple[str, str]]:
+    """The (username, role) of each vote that approves."""
+    return [(v.username, v.role) for v in votes if v.decision == "approve"]
+
+
+def _fills_open_seat(entries: list[str], votes: Sequence[ApprovalVote], actor: Actor) -> bool:
+    """Whether an approval by ``actor`` would fill one more seat than the votes so far do."""
+    approving = _approving(votes)
+    with_actor = [*approving, (actor.username, actor.role)]
+    return _seats_filled(entries, with_actor) > _seats_filled(entries, approving)
+
+
+def _may_decide(request: ApprovalRequest, votes: Sequence[ApprovalVote], actor: Actor) -> bool:
+    """Whether ``actor`` may vote on the open ``request`` now and their approval would count."""
+    return (
+        can(actor, "approval.vote")
+        and not _is_own(request, actor)
+        and all(v.username != actor.username for v in votes)
+        and _fills_open_seat(_entries(request), votes, actor)
+    )
+
+
 def _votes(session: Session, request_id: int) -> list[ApprovalVote]:
     return list(
         session.exec(
@@ -790,12 +822,13 @@ def vote(
         if request.status != PENDING:
             raise ValidationError(f"approval request {request_id} is already {request.status}")
         entries = _entries(request)
-        if not any(_fits(e, actor.username, actor.role) for e in entries):
+        if not _is_seated(entries, actor):
             raise PermissionDenied(
                 f"{actor.username} ({actor.role}) is not an approver of request {request_id}; "
                 f"its approvers are {', '.join(entries)}"
             )
-        if actor.username == request.requested_by and not _allows_self(request):
+        require(actor, "approval.vote")
+        if _is_own(request, actor):
             raise PermissionDenied(
                 f"{actor.username} made request {request_id}; someone else must decide it"
             )
@@ -818,10 +851,7 @@ def vote(
             )
         )
         session.flush()
-        approving = [
-            (v.username, v.role) for v in _votes(session, request_id) if v.decision == "approve"
-        ]
-        filled = _seats_filled(entries, approving)
+        filled = _seats_filled(entries, _approving(_votes(session, request_id)))
         if not approve:
             request.status = REJECTED
         elif filled >= request.needed:
@@ -907,7 +937,7 @@ def withdraw(
 
 @dataclass(frozen=True)
 class PendingApproval:
-    """A request waiting for someone's vote, as the home screen lists it."""
+    """An approval request of one record, with how far its votes have come."""
 
     request_id: int
     workflow: str
@@ -932,9 +962,7 @@ def _view(session: Session, request: ApprovalRequest) -> PendingApproval:
         wf = None
     t = wf.transition(request.transition) if wf else None
     record = session.get(wf.model, request.record_id) if wf else None
-    approving = [
-        (v.username, v.role) for v in _votes(session, request.id) if v.decision == "approve"
-    ]
+    approving = _approving(_votes(session, request.id))
     return PendingApproval(
         request_id=request.id,
         workflow=request.workflow,
@@ -952,22 +980,6 @@ def _view(session: Session, request: ApprovalRequest) -> PendingApproval:
     )
 
 
-def pending_for(session: Session, actor: Actor) -> list[PendingApproval]:
-    """Pending requests ``actor`` may vote on now, oldest first."""
-    voted = select(ApprovalVote.request_id).where(ApprovalVote.username == actor.username)
-    requests = session.exec(
-        select(ApprovalRequest)
-        .where(ApprovalRequest.status == PENDING, col(ApprovalRequest.id).not_in(voted))
-        .order_by(col(ApprovalRequest.requested_at), col(ApprovalRequest.id))
-    ).all()
-    return [
-        _view(session, request)
-        for request in requests
-        if any(_fits(e, actor.username, actor.role) for e in _entries(request))
-        and (request.requested_by != actor.username or _allows_self(request))
-    ]
-
-
 def requests_for(
     session: Session, workflow: Workflow | str, record_id: int, *, pending_only: bool = True
 ) -> list[PendingApproval]:
@@ -979,6 +991,115 @@ def requests_for(
     if pending_only:
         query = query.where(ApprovalRequest.status == PENDING)
     return [_view(session, r) for r in session.exec(query.order_by(col(ApprovalRequest.id))).all()]
+
+
+# ---------------------------------------------------------------- the approvals inbox
+
+# What a record is called besides its code, the first field its model has.
+TITLE_FIELDS = ("title", "name", "subject")
+
+
+@dataclass(frozen=True)
+class PendingItem:
+    """An approval request the actor may decide now, as the inbox lists it."""
+
+    request_id: int
+    workflow: str
+    code: str
+    title: str
+    step: str
+    step_label: str
+    requested_by: str
+    requested_at: datetime
+    voted: tuple[str, ...]
+    needed: int
+
+
+def _reading(target: Store | Session) -> AbstractContextManager[Session]:
+    if isinstance(target, Store):
+        return target.read()
+    return nullcontext(target)
+
+
+def _title_of(record: Any) -> str:
+    for name in TITLE_FIELDS:
+        if name in type(record).model_fields:
+            return str(getattr(record, name) or "")
+    return ""
+
+
+def _open_votes(session: Session) -> dict[int, list[ApprovalVote]]:
+    """The votes on every open request, by request, oldest first."""
+    rows = session.exec(
+        select(ApprovalVote)
+        .join(ApprovalRequest, col(ApprovalRequest.id) == col(ApprovalVote.request_id))
+        .where(ApprovalRequest.status == PENDING)
+        .order_by(col(ApprovalVote.id))
+    ).all()
+    found: dict[int, list[ApprovalVote]] = {}
+    for v in rows:
+        found.setdefault(v.request_id, []).append(v)
+    return found
+
+
+def _item(
+    request: ApprovalRequest, wf: Workflow, record: Any, votes: Sequence[ApprovalVote]
+) -> PendingItem:
+    assert request.id is not None
+    try:
+        label = wf.transition(request.transition).label
+    except ValidationError:
+        label = request.transition
+    return PendingItem(
+        request_id=request.id,
+        workflow=request.workflow,
+        code=record.human_code,
+        title=_title_of(record),
+        step=request.transition,
+        step_label=label,
+        requested_by=request.requested_by,
+        requested_at=request.requested_at,
+        voted=tuple(v.username for v in votes),
+        needed=request.needed,
+    )
+
+
+def pending_for(
+    target: Store | Session, actor: Actor, limit: int | None = None
+) -> tuple[int, list[PendingItem]]:
+    """How many approval requests ``actor`` may decide now, and the oldest ``limit`` of them.
+
+    A request counts when it is open, was made by someone else (unless its
+    workflow lets requesters decide), the actor has not voted on it yet, and
+    the actor's approval would fill a seat still open, matched as :func:`vote`
+    matches seats. Requests whose workflow or record is gone cannot be decided
+    and do not count. ``limit=None`` lists them all.
+    """
+    with _reading(target) as session:
+        requests = session.exec(
+            select(ApprovalRequest)
+            .where(ApprovalRequest.status == PENDING)
+            .order_by(col(ApprovalRequest.requested_at), col(ApprovalRequest.id))
+        ).all()
+        votes = _open_votes(session)
+        total = 0
+        items: list[PendingItem] = []
+        for request in requests:
+            assert request.id is not None
+            cast = votes.get(request.id, [])
+            if not _may_decide(request, cast, actor):
+                continue
+            try:
+                wf = get_workflow(request.workflow)
+            except NotFound:
+                continue
+            record = session.get(wf.model, request.record_id)
+            if record is None:
+                continue
+            total += 1
+            if limit is None or len(items) < limit:
+                items.append(_item(request, wf, record, cast))
+        return total, items
 
 
 # ---------------------------------------------------------------- time in state

@@ -79,8 +79,7 @@ class HomeScreen(AreaScreen):
 
     @work(thread=True, exclusive=True, group="home", exit_on_error=False)
     def _load(self) -> None:
-        from specialops import alerts
-        from specialops.dashboard import pending_approvals
+        from specialops import alerts, workflow
 
         store, actor = self.context.store, self.context.actor
         headlines: dict[str, str] = {}
@@ -89,10 +88,8 @@ class HomeScreen(AreaScreen):
             if figure is not None:
                 headlines[entry.key] = figure
         found = [(a.severity, a.area, a.code, a.message) for a in alerts.current(store, actor)]
-        total, pending = pending_approvals(store, actor, limit=20)
-        lines = [
-            f"{p.workflow} #{p.record_id}  {p.transition}  by {p.requested_by}" for p in pending
-        ]
+        total, pending = workflow.pending_for(store, actor, limit=20)
+        lines = [f"{p.code}  {p.step}  by {p.requested_by}" for p in pending]
         self.post_message(self.Loaded(HomeData(headlines, found, total, lines)))
 
     def on_home_screen_loaded(self, message: Loaded) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
 from sqlmodel import col, select
 
-from specialops import alerts, clock
+from specialops import alerts, clock, settings
 from specialops import workflow as wf
 from specialops.areas.people.actions import add_user, resolve_actor
 from specialops.areas.risks import actions as risks
@@ -16,7 +17,7 @@ from specialops.areas.risks import rules
 from specialops.areas.risks.models import IndicatorReading, Risk
 from specialops.errors import PermissionDenied, TransitionDenied, ValidationError
 from specialops.identity import Actor
-from specialops.models.core import AuditEntry
+from specialops.models.core import AuditEntry, Setting
 
 
 @pytest.mark.parametrize(
@@ -44,13 +45,26 @@ def test_the_scales_run_from_1_to_5(bad) -> None:
 
 
 def test_a_configured_matrix_changes_levels(ctx) -> None:
+    with ctx.store.read() as session:
+        assert not settings.is_set(session, risks.MATRIX)
+        assert risks.load_matrix(session) == rules.Matrix()
     grid = ("CCCCC", "HHHHH", "MMMMM", "LLLLL", "LLLLL")
     risks.set_matrix(ctx.store, ctx.actor, grid)
     with ctx.store.read() as session:
         matrix = risks.load_matrix(session)
+        assert settings.is_set(session, risks.MATRIX)
+        stored = session.exec(select(Setting).where(Setting.key == "risk.matrix")).one()
     assert matrix.level(5, 1) == "critical" and matrix.level(2, 5) == "low"
+    assert json.loads(stored.value) == list(grid)  # the same JSON the matrix was kept as
     with pytest.raises(ValidationError, match="5 rows"):
         risks.set_matrix(ctx.store, ctx.actor, ("LLL",))
+
+
+def test_only_admins_configure_the_matrix(ctx, people) -> None:
+    with pytest.raises(PermissionDenied):
+        risks.set_matrix(ctx.store, people["li.jianguo"], ("LLLLL",) * 5)
+    with ctx.store.read() as session:
+        assert not settings.is_set(session, risks.MATRIX)
 
 
 @pytest.mark.parametrize(
@@ -176,8 +190,8 @@ def test_accepting_a_high_risk_needs_an_executive(ctx, people) -> None:
     assert not result.applied and result.request_id
     with ctx.store.read() as session:
         assert session.get(Risk, risk.id).status == "assessed"
-        assert [p.request_id for p in wf.pending_for(session, executive)] == [result.request_id]
-        assert wf.pending_for(session, people["liu.fang"]) == []
+        assert [p.request_id for p in wf.pending_for(session, executive)[1]] == [result.request_id]
+        assert wf.pending_for(session, people["liu.fang"])[1] == []
     wf.vote(ctx.store, result.request_id, executive, approve=True, comment="同意")
     with ctx.store.read() as session:
         accepted = session.get(Risk, risk.id)
