@@ -8,6 +8,10 @@ it and the form stays open; a stale save says who changed the record and
 offers to reload (the modal then closes with :data:`RELOAD`). On success
 the modal closes with ``save``'s result. :class:`ChoiceModal` picks one of
 a few labelled choices.
+
+Dates and numbers typed in a form are read by the same readers as imported
+cells (:mod:`specialops.io.convert`): :func:`read_date`, :func:`read_number`
+and :func:`read_integer`, which the field checks and the savers both call.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from textual.widgets import Button, Input, Label, OptionList, Select, Static, Te
 from textual.widgets.option_list import Option
 
 from specialops.errors import SpecialopsError, StaleRecordError, ValidationError
+from specialops.io.convert import parse_date, parse_number
 from specialops.widgets.modals import ConfirmModal, one_line
 
 RELOAD = "reload"
@@ -59,10 +64,35 @@ class FormField:
         return self.check(text) if self.check else None
 
 
+def read_date(text: str) -> date | None:
+    """A typed date read as imports read it (2026-11-28, 2026/11/28, 2026年11月28日).
+
+    Empty text is ``None``; anything else that is not a date raises ``ValueError``.
+    """
+    cleaned = text.strip()
+    return parse_date(cleaned) if cleaned else None
+
+
+def read_number(text: str) -> float:
+    """A typed number read as imports read it (``12,000``, ``1,234.5``, full-width ``１２３``).
+
+    Raises ``ValueError`` when the text is not a number.
+    """
+    return float(parse_number(text.strip()))
+
+
+def read_integer(text: str) -> int:
+    """A typed whole number, read as :func:`read_number` reads it; ``ValueError`` otherwise."""
+    value = read_number(text)
+    if not value.is_integer():
+        raise ValueError(f"'{text}' is not a whole number")
+    return int(value)
+
+
 def integer_between(low: int, high: int) -> FieldCheck:
     def check(text: str) -> str | None:
         try:
-            value = int(text.strip())
+            value = read_integer(text)
         except ValueError:
             return f"a whole number {low}-{high}"
         return None if low <= value <= high else f"from {low} to {high}"
@@ -73,7 +103,7 @@ def integer_between(low: int, high: int) -> FieldCheck:
 def number() -> FieldCheck:
     def check(text: str) -> str | None:
         try:
-            float(text.strip().replace(",", ""))
+            read_number(text)
         except ValueError:
             return "a number"
         return None
@@ -84,7 +114,7 @@ def number() -> FieldCheck:
 def iso_date() -> FieldCheck:
     def check(text: str) -> str | None:
         try:
-            date.fromisoformat(text.strip().replace("/", "-"))
+            read_date(text)
         except ValueError:
             return "a date like 2026-12-31"
         return None

@@ -22,9 +22,16 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from specialops import clock
 from specialops.errors import ValidationError
-from specialops.permissions import can
 from specialops.screens.shell.base import AppHeader
-from specialops.widgets.form import RELOAD, ChoiceModal, FormField, FormModal, iso_date
+from specialops.widgets.form import (
+    RELOAD,
+    ChoiceModal,
+    FormField,
+    FormModal,
+    iso_date,
+    read_date,
+    read_integer,
+)
 from specialops.widgets.messages import forward_failure
 from specialops.widgets.modals import ConfirmModal, MessageModal
 from specialops.widgets.record_list import RecordList
@@ -76,6 +83,13 @@ def label_step_keys(screen: Screen[Any], keys: dict[str, str], steps: Sequence[A
 def _rag(level: str | None) -> Text:
     level = level or "green"
     return Text(f" {level} ", style=RAG_STYLE.get(level, ""))
+
+
+def _kpi_level(level: str | None) -> Text:
+    """A KPI's level; one never read is not measured, not green."""
+    if level is None:
+        return Text(" - not measured 未量測 ", style="dim")
+    return _rag(level)
 
 
 def _nonempty(*names: str) -> Callable[[dict[str, str]], dict[str, str]]:
@@ -382,9 +396,8 @@ class ProjectDetailScreen(Screen):
                           f"EV {ev.earned_hours:g} h / PV {ev.planned_hours:g} h")  # fmt: skip
         health = Text("Health 健康  ")
         health.append_text(_rag(data.health.colour))
-        health.append(
-            f"  schedule {data.health.schedule}, cost {data.health.cost}, KPI {data.health.kpi}"
-        )
+        kpi = data.health.kpi or "not measured 未量測"
+        health.append(f"  schedule {data.health.schedule}, cost {data.health.cost}, KPI {kpi}")
         reasons = Text("\n".join(f"  - {r}" for r in data.health.reasons) or "  on plan 正常")
         kpis = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
         for name in ("KPI", "Value 實際", "Target 目標", "RAG", "Trend 趨勢"):
@@ -393,7 +406,7 @@ class ProjectDetailScreen(Screen):
 
         for k in data.kpis:
             value = "-" if k.value is None else f"{k.value:g}{k.unit}"
-            kpis.add_row(k.name, value, f"{k.target:g}{k.unit}", _rag(k.level),
+            kpis.add_row(k.name, value, f"{k.target:g}{k.unit}", _kpi_level(k.level),
                          sparkline(k.trend))  # fmt: skip
         parts: list[Any] = [facts, Text(""), health, reasons, Text("")]
         parts.append(kpis if data.kpis else Text("No KPIs yet. 尚無 KPI。", style="dim"))
@@ -515,45 +528,12 @@ class ProjectDetailScreen(Screen):
             return True
         if data is None:
             return False
-        actor = self.context.actor
-        stage = data.project.stage
         if action == "step":
             want = str(parameters[0])
             if want == "all":
                 return bool(data.steps)
             return any(s.allowed and s.direction == want for s in data.steps)
-        rules: dict[str, bool] = {
-            "edit": data.may_edit,
-            "add_task": data.is_pm and stage in ("planning", "plan-review", "executing"),
-            "add_milestone": data.is_pm and stage in ("planning", "plan-review", "executing"),
-            "confirm_plan": stage == "plan-review"
-            and can(actor, "project.review")
-            and (not data.is_pm or actor.role == "admin"),
-            "progress": stage in ("executing", "pre-acceptance")
-            and can(actor, "project.progress")
-            and any(t.status not in ("done", "cancelled") for t in data.tasks),
-            "achieve": data.is_pm
-            and stage in ("executing", "pre-acceptance")
-            and any(m.achieved_date is None for m in data.milestones),
-            "add_kpi": data.is_pm and stage not in ("closed", "rejected", "cancelled"),
-            "reading": bool(data.kpis) and can(actor, "project.progress"),
-            "issue": can(actor, "project.progress") and stage not in ("closed", "cancelled"),
-            "meeting": can(actor, "project.manage") and stage not in ("closed", "cancelled"),
-            "close_item": any(
-                r.status == "open" and (r.owner == actor.username or data.is_pm)
-                for r in data.rectifications
-            ),
-            "pass_acceptance": stage == "acceptance" and can(actor, "project.accept"),
-            "add_phase": data.is_pm and stage in ("planning", "plan-review", "executing"),
-            "reschedule": data.is_pm
-            and stage in ("planning", "plan-review", "executing")
-            and any(t.status not in ("done", "cancelled") for t in data.tasks),
-            "expense": data.is_pm and stage not in ("closed", "rejected", "cancelled"),
-            "resolve_issue": can(actor, "project.progress")
-            and any(i.status != "resolved" for i in data.issues),
-            "action_done": bool(self._open_actions()),
-        }
-        return rules.get(action, True)
+        return data.allowed.get(action) is None
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -680,13 +660,18 @@ class ProjectDetailScreen(Screen):
         def ask(task_id: int) -> None:
             task = tasks[task_id]
 
+            def percent(values: dict[str, str]) -> int:
+                return read_integer(values.get("percent", "").strip().rstrip("%"))
+
             def submit(values: dict[str, str]) -> Any:
                 return svc.update_progress(self.context.store, self.context.actor, task.id,
-                                           task.version, int(values["percent"]))  # fmt: skip
+                                           task.version, percent(values))  # fmt: skip
 
             def check(values: dict[str, str]) -> dict[str, str]:
-                text = values.get("percent", "").strip().rstrip("%")
-                ok = text.isdigit() and 0 <= int(text) <= 100
+                try:
+                    ok = 0 <= percent(values) <= 100
+                except ValueError:
+                    ok = False
                 return {} if ok else {"percent": "a whole number from 0 to 100"}
 
             field = FormField("percent", "Percent complete 完成百分比", str(task.percent_complete))
@@ -831,11 +816,7 @@ class ProjectDetailScreen(Screen):
         from specialops.areas.projects import actions as svc
 
         actor = self.context.actor
-        items = {
-            r.id: r
-            for r in self.data.rectifications
-            if r.status == "open" and (r.owner == actor.username or self.data.is_pm)
-        }
+        items = {r.id: r for r in self.data.rectifications if r.id in self.data.closable_items}
 
         def ask(item_id: int) -> None:
             item = items[item_id]
@@ -985,19 +966,13 @@ class ProjectDetailScreen(Screen):
         choices = [(str(i.id), f"{i.code} [{i.severity}] {i.title}") for i in issues.values()]
         self._pick("Which issue? 哪個問題", choices, ask)
 
-    def _open_actions(self) -> dict[int, Any]:
-        """Meeting action items still open that this user may close."""
-        actor = self.context.actor
-        manager = can(actor, "project.manage")
-        return {
-            item.id: item
-            for _meeting, items in self.data.meetings
-            for item in items
-            if item.status != "done" and (item.owner == actor.username or manager)
-        }
-
     def action_action_done(self) -> None:
-        items = self._open_actions()
+        items = {
+            item.id: item
+            for _meeting, found in self.data.meetings
+            for item in found
+            if item.id in self.data.closable_actions
+        }
 
         def done(item_id: int) -> None:
             item = items[item_id]
@@ -1038,12 +1013,12 @@ def _text(value: Any) -> str:
 
 def _dates_in_order(values: dict[str, str], start: str, end: str) -> dict[str, str]:
     """The end field's problem when both dates parse and the end comes first."""
-    from datetime import date
-
     try:
-        first = date.fromisoformat(values.get(start, "").strip().replace("/", "-"))
-        last = date.fromisoformat(values.get(end, "").strip().replace("/", "-"))
+        first = read_date(values.get(start, ""))
+        last = read_date(values.get(end, ""))
     except ValueError:
+        return {}
+    if first is None or last is None:
         return {}
     return {end: "ends before it starts 結束早於開始"} if last < first else {}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Group
@@ -19,9 +19,21 @@ from textual.widgets import Footer, Static
 from specialops import clock
 from specialops.permissions import can
 from specialops.screens.shell.base import AppHeader
-from specialops.widgets.form import FormField, FormModal, integer_between, iso_date, number
+from specialops.widgets.form import (
+    FormField,
+    FormModal,
+    integer_between,
+    iso_date,
+    number,
+    read_date,
+    read_integer,
+    read_number,
+)
 from specialops.widgets.messages import forward_failure
 from specialops.widgets.trend import trend_chart
+
+if TYPE_CHECKING:
+    from specialops.areas.risks.screen_queries import RiskDetailView
 
 LEVEL_STYLE = {"low": "green", "medium": "yellow", "high": "dark_orange3", "critical": "bold red"}
 
@@ -56,7 +68,7 @@ class RiskDetailScreen(Screen):
         super().__init__()
         self.context = context
         self.code = code
-        self.detail: Any = None
+        self.detail: RiskDetailView | None = None
         self.steps: list[tuple[str, str]] = []
 
     def compose(self) -> ComposeResult:
@@ -86,25 +98,21 @@ class RiskDetailScreen(Screen):
 
     @work(thread=True, exclusive=True, group="risk-detail", exit_on_error=False)
     def _load(self) -> None:
-        from specialops import workflow as wf
-        from specialops.areas.risks import actions as risks
+        from specialops.areas.risks.screen_queries import risk_detail
 
-        with self.context.store.read() as session:
-            detail = risks.detail(session, self.code)
-            steps = [
-                (t.label, t.name) for t in wf.available(session, detail.risk, self.context.actor)
-            ]
-        self.app.call_from_thread(self._show, detail, steps)
+        detail = risk_detail(self.context.store, self.context.actor, self.code)
+        self.app.call_from_thread(self._show, detail)
 
     # ---------------------------------------------------------------- rendering
 
-    def _show(self, detail, steps: list[tuple[str, str]]) -> None:
+    def _show(self, detail: RiskDetailView) -> None:
         from specialops.areas.risks.actions import (
             OPEN_ACTION_STATUSES,
             STATUS_LABELS,
             STRATEGY_LABELS,
         )
 
+        steps = [(step.label, step.name) for step in detail.steps]
         self.detail, self.steps = detail, steps
         risk = detail.risk
         summary = Table.grid(padding=(0, 2))
@@ -184,7 +192,8 @@ class RiskDetailScreen(Screen):
         self.query_one("#risk-actions", Static).update(actions)
 
         parts: list[Any] = [Text("Indicators 關鍵風險指標", style="bold")]
-        for indicator, readings in detail.indicators:
+        for indicator in detail.indicators:
+            readings = indicator.readings
             sign = ">=" if indicator.direction == "higher_worse" else "<="
             last = readings[-1] if readings else None
             head = Text.assemble(
@@ -247,10 +256,10 @@ class RiskDetailScreen(Screen):
                 self.context.actor,
                 risk.id,
                 version,
-                likelihood=int(values["likelihood"]),
-                impact=int(values["impact"]),
+                likelihood=read_integer(values["likelihood"]),
+                impact=read_integer(values["impact"]),
                 residual=residual,
-                probability=int(probability) if probability else None,
+                probability=read_integer(probability) if probability else None,
                 loss_amount=risks.parse_money(values.get("loss_amount", "")),
                 note=values["note"] or None,
             )
@@ -342,14 +351,13 @@ class RiskDetailScreen(Screen):
         risk = self.detail.risk
 
         def save(values: dict[str, str]):
-            due = values["due_date"].strip().replace("/", "-")
             return risks.add_action(
                 self.context.store,
                 self.context.actor,
                 risk.id,
                 title=values["title"],
                 owner=values["owner"],
-                due_date=date.fromisoformat(due) if due else None,
+                due_date=read_date(values["due_date"]),
             )
 
         self._form(
@@ -422,8 +430,8 @@ class RiskDetailScreen(Screen):
                 name=values["name"],
                 unit=values["unit"],
                 direction=values["direction"],
-                warning=float(values["warning"]),
-                critical=float(values["critical"]),
+                warning=read_number(values["warning"]),
+                critical=read_number(values["critical"]),
                 feed=values["feed"] or None,
                 feed_arg=values["feed_arg"] or None,
             )
@@ -461,7 +469,7 @@ class RiskDetailScreen(Screen):
         if not self.detail or not self.detail.indicators:
             self.notify("Add an indicator first (i) 請先新增指標", severity="warning")
             return
-        indicators = [indicator for indicator, _ in self.detail.indicators]
+        indicators = list(self.detail.indicators)
         by_code = {i.code: i for i in indicators}
 
         def save(values: dict[str, str]):
@@ -470,7 +478,7 @@ class RiskDetailScreen(Screen):
                 self.context.store,
                 self.context.actor,
                 chosen.id,
-                float(values["value"].replace(",", "")),
+                read_number(values["value"]),
             )
 
         def done(result) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,6 +15,9 @@ from specialops.screens.shell.base import AreaScreen
 from specialops.widgets.form import FormField, FormModal
 from specialops.widgets.heat_map import HeatMap
 from specialops.widgets.record_list import RecordList
+
+if TYPE_CHECKING:
+    from specialops.areas.risks.screen_queries import RegisterMap
 
 LEVEL_CYCLE = (None, "critical", "high", "medium", "low")
 STATUS_CYCLE = ("open", None, "identified", "assessed", "responding", "monitoring", "closed")
@@ -93,18 +96,15 @@ class RiskRegisterScreen(AreaScreen):
 
     @work(thread=True, exclusive=True, group="risk-map", exit_on_error=False)
     def _load_map(self) -> None:
-        from specialops.areas.risks import actions as risks
+        from specialops.areas.risks.screen_queries import register_map
 
-        with self.context.store.read() as session:
-            matrix = risks.load_matrix(session)
-            counts = risks.heat_map(session, residual=self.residual)
-            categories = [c.code for c in risks.categories(session)]
-        self.app.call_from_thread(self._map_loaded, matrix, counts, categories)
+        found = register_map(self.context.store, residual=self.residual)
+        self.app.call_from_thread(self._map_loaded, found)
 
-    def _map_loaded(self, matrix, counts, categories) -> None:
-        self.matrix = matrix
-        self.categories = categories
-        self.query_one(HeatMap).show(counts)
+    def _map_loaded(self, found: RegisterMap) -> None:
+        self.matrix = found.matrix
+        self.categories = list(found.categories)
+        self.query_one(HeatMap).show(found.counts)
 
     def _apply(self) -> None:
         fixed = {k: v for k, v in self.filters.items() if v is not None}

@@ -7,7 +7,8 @@ status, escalate) shared by the queue and this screen: each asks in a
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
@@ -20,6 +21,9 @@ from textual.widgets import Static
 from specialops.permissions import can
 from specialops.screens.shell.base import AreaScreen
 from specialops.widgets.form import FormField, FormModal
+
+if TYPE_CHECKING:
+    from specialops.areas.tickets.screen_queries import AgentLoad, TicketRef
 
 ACTION_BINDINGS = [
     Binding("a", "assign", "Assign 指派", id="tickets.assign"),
@@ -50,12 +54,17 @@ def push_form(app: Any, modal: FormModal, done: Any = None) -> None:
 
 
 class TicketActions:
-    """The ticket keys; the class using it gives ``context``, ``ticket_ref()`` and ``changed()``."""
+    """The ticket keys; the class using it gives ``context``, ``ticket_key()``,
+    ``ticket_ref()`` and ``changed()``."""
 
     context: Any
 
-    def ticket_ref(self) -> tuple[int, int, str] | None:
-        """(id, version, code) of the ticket the keys act on."""
+    def ticket_key(self) -> int | None:
+        """The id of the ticket the keys act on (on the UI thread: no database work)."""
+        raise NotImplementedError
+
+    def ticket_ref(self, key: int) -> TicketRef | None:
+        """The ticket ``key`` with the version a change is made against (in a worker)."""
         raise NotImplementedError
 
     def changed(self) -> None:
@@ -76,67 +85,83 @@ class TicketActions:
 
         push_form(self.app, FormModal(title, fields, save), done)  # type: ignore[attr-defined]
 
+    def _on_ticket(self, then: Callable[[TicketRef], None]) -> None:
+        """Find the ticket the keys act on off the UI thread, then ``then(ref)``."""
+        key = self.ticket_key()
+        if key is not None:
+            self._resolve(key, then)
+
+    @work(thread=True, exclusive=True, group="ticket-key", exit_on_error=False)
+    def _resolve(self, key: int, then: Callable[[TicketRef], None]) -> None:
+        ref = self.ticket_ref(key)
+        if ref is not None:
+            self.app.call_from_thread(then, ref)  # type: ignore[attr-defined]
+
     def action_reply(self) -> None:
-        self._message("reply", "Reply to the customer 回覆客戶")
+        self._on_ticket(lambda ref: self._message(ref, "reply", "Reply to the customer 回覆客戶"))
 
     def action_note(self) -> None:
-        self._message("note", "Internal note 內部備註")
+        self._on_ticket(lambda ref: self._message(ref, "note", "Internal note 內部備註"))
 
-    def _message(self, kind: str, title: str) -> None:
+    def _message(self, ref: TicketRef, kind: str, title: str) -> None:
         from specialops.areas.tickets import actions as tickets
 
-        ref = self.ticket_ref()
-        if ref is None:
-            return
         store, actor = self.context.store, self.context.actor
 
         def save(values: dict) -> Any:
-            return tickets.add_message(store, actor, ref[0], kind, values["body"])
+            return tickets.add_message(store, actor, ref.id, kind, values["body"])
 
-        self._ask(f"{title}  {ref[2]}", [FormField("body", "Text 內容", required=True)], save)
+        self._ask(f"{title}  {ref.code}", [FormField("body", "Text 內容", required=True)], save)
 
     def action_assign(self) -> None:
-        from specialops.areas.tickets import actions as tickets
+        key = self.ticket_key()
+        if key is not None:
+            self._load_agents(key)
 
-        ref = self.ticket_ref()
+    @work(thread=True, exclusive=True, group="ticket-agents", exit_on_error=False)
+    def _load_agents(self, key: int) -> None:
+        from specialops.areas.tickets.screen_queries import agents_for
+
+        ref = self.ticket_ref(key)
         if ref is None:
             return
+        agents = agents_for(self.context.store, ref.id)
+        self.app.call_from_thread(self._ask_assign, ref, agents)  # type: ignore[attr-defined]
+
+    def _ask_assign(self, ref: TicketRef, agents: Sequence[AgentLoad]) -> None:
+        from specialops.areas.tickets import actions as tickets
+
         store, actor = self.context.store, self.context.actor
         choices = [("least loaded agent 負載最少者", "")] + [
-            (f"{name} {username} ({load})", username)
-            for username, name, load in _agents(store, ref[0])
+            (f"{a.name} {a.username} ({a.open_tickets})", a.username) for a in agents
         ]
 
         def save(values: dict) -> Any:
-            return tickets.assign(store, actor, ref[0], ref[1], values["assignee"] or None)
+            return tickets.assign(store, actor, ref.id, ref.version, values["assignee"] or None)
 
         self._ask(
-            f"Assign 指派 {ref[2]}",
+            f"Assign 指派 {ref.code}",
             [FormField("assignee", "Agent 客服 (open tickets)", choices=choices)],
             save,
         )
 
     def action_status(self) -> None:
-        self._load_transitions()
+        key = self.ticket_key()
+        if key is not None:
+            self._load_transitions(key)
 
     @work(thread=True, exclusive=True, group="ticket-transitions", exit_on_error=False)
-    def _load_transitions(self) -> None:
-        from specialops import workflow as wf
-        from specialops.areas.tickets import actions as tickets
-        from specialops.areas.tickets.models import Ticket
+    def _load_transitions(self, key: int) -> None:
+        from specialops.areas.tickets.screen_queries import status_steps
 
-        ref = self.ticket_ref()
+        ref = self.ticket_ref(key)
         if ref is None:
             return
-        with self.context.store.read() as session:
-            ticket = session.get(Ticket, ref[0])
-            found = (
-                wf.available(session, ticket, self.context.actor, tickets.TICKETS) if ticket else []
-            )
-        choices = [(t.label, t.name) for t in found]
+        found = status_steps(self.context.store, self.context.actor, ref.id)
+        choices = [(step.label, step.name) for step in found]
         self.app.call_from_thread(self._ask_transition, ref, choices)  # type: ignore[attr-defined]
 
-    def _ask_transition(self, ref: tuple[int, int, str], choices: list[tuple[str, str]]) -> None:
+    def _ask_transition(self, ref: TicketRef, choices: list[tuple[str, str]]) -> None:
         from specialops.areas.tickets import actions as tickets
 
         if not choices:
@@ -146,11 +171,11 @@ class TicketActions:
 
         def save(values: dict) -> Any:
             return tickets.transition(
-                store, actor, ref[0], ref[1], values["transition"], values["comment"] or None
+                store, actor, ref.id, ref.version, values["transition"], values["comment"] or None
             )
 
         self._ask(
-            f"Change status 變更狀態 {ref[2]}",
+            f"Change status 變更狀態 {ref.code}",
             [
                 FormField(
                     "transition", "Step 步驟", value=choices[0][1], required=True, choices=choices
@@ -161,41 +186,21 @@ class TicketActions:
         )
 
     def action_escalate(self) -> None:
+        self._on_ticket(self._ask_escalate)
+
+    def _ask_escalate(self, ref: TicketRef) -> None:
         from specialops.areas.tickets import actions as tickets
 
-        ref = self.ticket_ref()
-        if ref is None:
-            return
         store, actor = self.context.store, self.context.actor
 
         def save(values: dict) -> Any:
-            return tickets.escalate(store, actor, ref[0], ref[1], values["reason"])
+            return tickets.escalate(store, actor, ref.id, ref.version, values["reason"])
 
         self._ask(
-            f"Escalate to the department head 升級至部門主管 {ref[2]}",
+            f"Escalate to the department head 升級至部門主管 {ref.code}",
             [FormField("reason", "Why 原因", required=True)],
             save,
         )
-
-
-def _agents(store, ticket_id: int) -> list[tuple[str, str, int]]:
-    """Agents of the ticket's department with their open tickets (a short read)."""
-    from sqlmodel import select
-
-    from specialops.areas.tickets import actions as tickets
-    from specialops.areas.tickets.models import Ticket
-    from specialops.models.core import UserAccount
-
-    with store.read() as session:
-        ticket = session.get(Ticket, ticket_id)
-        people = session.exec(
-            select(UserAccount)
-            .where(UserAccount.department_id == (ticket.department_id if ticket else None))
-            .order_by(UserAccount.username)
-        ).all()
-        people = [u for u in people if u.active and can(u.role, "ticket.work")]
-        load = tickets.open_load(session, [u.id for u in people if u.id is not None])
-    return [(u.username, u.name, load.get(u.id or 0, 0)) for u in people]
 
 
 def _when(moment) -> str:
@@ -265,7 +270,7 @@ def conversation_text(detail) -> Text:
 
 
 def customer_text(view) -> Text:
-    from specialops.areas.customers.actions import PII_LABELS
+    from specialops.areas.customers.choices import PII_LABELS
 
     out = Text()
     if view is None:
@@ -316,11 +321,16 @@ class TicketDetailScreen(TicketActions, AreaScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return self.ticket_allowed(action)
 
-    def ticket_ref(self) -> tuple[int, int, str] | None:
+    def ticket_key(self) -> int | None:
+        return None if self.detail is None else self.detail.ticket.id
+
+    def ticket_ref(self, key: int) -> TicketRef | None:
+        from specialops.areas.tickets.screen_queries import TicketRef
+
         if self.detail is None:
             return None
         t = self.detail.ticket
-        return t.id, t.version, t.code
+        return TicketRef(t.id, t.version, t.code)
 
     def changed(self) -> None:
         self._load()

@@ -13,7 +13,7 @@ from specialops.listing import ListSpec
 from specialops.permissions import can
 from specialops.screens.tickets.detail import push_form
 from specialops.screens.tickets.status_list import StatusListScreen
-from specialops.widgets.form import FormField, FormModal, integer_between
+from specialops.widgets.form import FormField, FormModal, integer_between, read_integer
 from specialops.widgets.record_list import RecordList
 
 
@@ -49,14 +49,10 @@ class FollowUpsScreen(StatusListScreen):
 
     @work(thread=True, exclusive=True, group="followup-row", exit_on_error=False)
     def _open_customer(self, code: str) -> None:
-        from specialops.areas.customers.models import Customer
-        from specialops.areas.tickets import followups
+        from specialops.areas.tickets.screen_queries import followup_customer_code
         from specialops.screens.customers.browser import CustomerScreen
 
-        with self.context.store.read() as session:
-            found = followups.get_followup(session, code)
-            customer = session.get(Customer, found.customer_id)
-            customer_code = customer.code if customer is not None else None
+        customer_code = followup_customer_code(self.context.store, code)
         if customer_code is not None:
             self.app.call_from_thread(
                 self.app.push_screen, CustomerScreen(self.context, customer_code)
@@ -72,12 +68,10 @@ class FollowUpsScreen(StatusListScreen):
     @work(thread=True, exclusive=True, group="followup-row", exit_on_error=False)
     def _load_followup(self, followup_id: int, title: str) -> None:
         """Read the version the form will save against, off the UI thread."""
-        from specialops.areas.tickets.models import FollowUp
+        from specialops.areas.tickets.screen_queries import followup_form
 
-        with self.context.store.read() as session:
-            found = session.get(FollowUp, followup_id)
-            version = found.version if found else 0
-        self.app.call_from_thread(self._ask_result, followup_id, version, title)
+        found = followup_form(self.context.store, followup_id)
+        self.app.call_from_thread(self._ask_result, found.id, found.version, title)
 
     def _ask_result(self, followup_id: int, version: int, title: str) -> None:
         from specialops.areas.tickets import followups
@@ -90,7 +84,7 @@ class FollowUpsScreen(StatusListScreen):
                 actor,
                 followup_id,
                 version,
-                satisfaction=int(values["satisfaction"]),
+                satisfaction=read_integer(values["satisfaction"]),
                 comments=values["comments"],
             )
 

@@ -4,7 +4,7 @@ below the standard opens a corrective action for the agent."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.binding import Binding
@@ -13,8 +13,11 @@ from specialops.listing import ListSpec
 from specialops.permissions import can
 from specialops.screens.tickets.detail import push_form
 from specialops.screens.tickets.status_list import StatusListScreen
-from specialops.widgets.form import FormField, FormModal, integer_between
+from specialops.widgets.form import FormField, FormModal, integer_between, read_integer
 from specialops.widgets.record_list import RecordList
+
+if TYPE_CHECKING:
+    from specialops.areas.tickets.screen_queries import ReviewForm
 
 
 class QualityScreen(StatusListScreen):
@@ -67,25 +70,20 @@ class QualityScreen(StatusListScreen):
     @work(thread=True, exclusive=True, group="quality-row", exit_on_error=False)
     def _load_review(self, review_id: int, title: str) -> None:
         """Read the review's version and the checklist off the UI thread."""
-        from specialops.areas.tickets import config
-        from specialops.areas.tickets.models import QualityReview
+        from specialops.areas.tickets.screen_queries import review_form
 
-        with self.context.store.read() as session:
-            found = session.get(QualityReview, review_id)
-            version = found.version if found else 0
-            items = config.checklist(session)
-        self.app.call_from_thread(self._ask_review, review_id, version, items, title)
+        found = review_form(self.context.store, review_id)
+        self.app.call_from_thread(self._ask_review, found, title)
 
-    def _ask_review(
-        self, review_id: int, version: int, items: list[tuple[str, str]], title: str
-    ) -> None:
+    def _ask_review(self, form: ReviewForm, title: str) -> None:
         from specialops.areas.tickets import quality
 
         store, actor = self.context.store, self.context.actor
+        items = form.checklist
 
         def save(values: dict) -> Any:
-            scores = {key: int(values[key]) for key, _ in items}
-            return quality.review(store, actor, review_id, version, scores, values["comments"])
+            scores = {key: read_integer(values[key]) for key, _ in items}
+            return quality.review(store, actor, form.id, form.version, scores, values["comments"])
 
         def done(result: Any) -> None:
             if result is None:

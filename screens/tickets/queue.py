@@ -7,7 +7,7 @@ reply, note, status, escalate) work on the highlighted row.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,6 +17,9 @@ from textual.widgets import Static
 from specialops.screens.shell.base import AreaScreen
 from specialops.screens.tickets.detail import ACTION_BINDINGS, TicketActions, TicketDetailScreen
 from specialops.widgets.record_list import RecordList
+
+if TYPE_CHECKING:
+    from specialops.areas.tickets.screen_queries import TicketRef
 
 STATUS_CYCLE = (None, "new", "assigned", "in_progress", "waiting", "resolved", "closed")
 PRIORITY_CYCLE = (None, "urgent", "high", "normal", "low")
@@ -120,15 +123,14 @@ class TicketQueueScreen(TicketActions, AreaScreen):
 
     # ---------------------------------------------------------------- rows
 
-    def ticket_ref(self) -> tuple[int, int, str] | None:
+    def ticket_key(self) -> int | None:
         row = self.query_one(RecordList).current
-        if row is None:
-            return None
-        from specialops.areas.tickets.models import Ticket
+        return None if row is None else row.key
 
-        with self.context.store.read() as session:
-            ticket = session.get(Ticket, row.key)
-            return (ticket.id, ticket.version, ticket.code) if ticket else None
+    def ticket_ref(self, key: int) -> TicketRef | None:
+        from specialops.areas.tickets.screen_queries import ticket_ref
+
+        return ticket_ref(self.context.store, key)
 
     def changed(self) -> None:
         self.refresh_data()
@@ -151,14 +153,10 @@ class TicketQueueScreen(TicketActions, AreaScreen):
     @work(thread=True, exclusive=True, group="ticket-row", exit_on_error=False)
     def _open_customer(self, ticket_id: int) -> None:
         """The customer of the ticket under the cursor (read off the UI thread)."""
-        from specialops.areas.customers.models import Customer
-        from specialops.areas.tickets.models import Ticket
+        from specialops.areas.tickets.screen_queries import ticket_customer_code
         from specialops.screens.customers.browser import CustomerScreen
 
-        with self.context.store.read() as session:
-            ticket = session.get(Ticket, ticket_id)
-            customer = session.get(Customer, ticket.customer_id) if ticket else None
-            code = customer.code if customer is not None else None
+        code = ticket_customer_code(self.context.store, ticket_id)
         if code is None:
             self.app.call_from_thread(self.notify, "no customer on this ticket 此工單無客戶")
         else:

@@ -16,9 +16,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from specialops import audit, clock
+from specialops import audit, clock, measures
 from specialops import workflow as wf
-from specialops.areas.projects import rules
+from specialops.areas.projects import allowed, rules
+from specialops.areas.projects.allowed import PLAN_STAGES
 from specialops.areas.projects.models import (
     AcceptanceOpinion,
     ActionItem,
@@ -45,7 +46,7 @@ from specialops.areas.projects.workflow import (
 from specialops.errors import NotFound, PermissionDenied, ValidationError
 from specialops.identity import Actor
 from specialops.models.core import Department, UserAccount
-from specialops.permissions import can, require
+from specialops.permissions import require
 from specialops.store.records import update_record
 from specialops.store.session import log
 from specialops.store.store import Store
@@ -64,7 +65,6 @@ SEVERITIES = ("minor", "moderate", "major", "critical")
 SEVERITY_LABELS = {"minor": "輕微", "moderate": "一般", "major": "重大", "critical": "嚴重"}
 ESCALATED_SEVERITIES = ("major", "critical")
 EXPENSE_CATEGORIES = ("labour", "materials", "equipment", "travel", "services", "other")
-PLAN_STAGES = ("planning", "plan-review", "executing")
 
 
 # --- small helpers --------------------------------------------------------------------------
@@ -91,19 +91,20 @@ def parse_number(text: str | float | int, field: str) -> float:
 
 
 def parse_date(text: str | date | None, field: str) -> date | None:
-    """ISO dates (also 2026/11/28 and 2026年11月28日); empty is ``None``."""
+    """A typed date read as imports read it (2026-11-28, 2026/11/28, 2026年11月28日); empty is
+    ``None``."""
     if text is None or isinstance(text, date):
         return text
+    from specialops.io.convert import CellError
+    from specialops.io.convert import parse_date as read
+
     cleaned = text.strip()
     if not cleaned:
         return None
-    for old, new in (("年", "-"), ("月", "-"), ("日", ""), ("/", "-")):
-        cleaned = cleaned.replace(old, new)
     try:
-        y, m, d = (int(part) for part in cleaned.split("-"))
-        return date(y, m, d)
-    except ValueError:
-        raise ValidationError(f"'{text}' is not a date (YYYY-MM-DD)", field=field) from None
+        return read(cleaned)
+    except CellError as error:
+        raise ValidationError(str(error), field=field) from None
 
 
 def check_proposal(values: Mapping[str, Any]) -> dict[str, str]:
@@ -174,17 +175,15 @@ def get_project(session: Session, code: str) -> Project:
 
 def _require_pm(project: Project, actor: Actor, what: str) -> None:
     require(actor, "project.manage")
-    if not is_pm(project, actor):
-        raise PermissionDenied(f"only the manager of {project.code} may {what}")
+    reason = allowed.not_manager(project, actor, what)
+    if reason:
+        raise PermissionDenied(reason)
 
 
 def _require_stage(project: Project, stages: Sequence[str], what: str) -> None:
-    if project.stage not in stages:
-        where = " or ".join(PROJECTS.label_of(s) for s in stages)
-        raise ValidationError(
-            f"{what} is possible in {where}; {project.code} is {PROJECTS.label_of(project.stage)}",
-            field="stage",
-        )
+    reason = allowed.outside_stage(project, stages, what)
+    if reason:
+        raise ValidationError(reason, field="stage")
 
 
 def _event(session: Session, project: Project, action: str, after: dict, comment: str | None):
@@ -521,8 +520,9 @@ def confirm_plan(store: Store, actor: Actor, project_id: int, seen_version: int)
     with store.write(actor, comment="plan confirmed") as session:
         project = update_record(session, Project, project_id, seen_version, {})
         _require_stage(project, ("plan-review",), "confirming the plan")
-        if project.manager_id == actor.user_id and actor.role != "admin":
-            raise PermissionDenied("the project's manager cannot confirm their own plan")
+        reason = allowed.own_plan(project, actor)
+        if reason:
+            raise PermissionDenied(reason)
         project.baseline_no += 1
         project.plan_changed = False
         baseline = PlanBaseline(
@@ -636,8 +636,9 @@ def set_action_done(store: Store, actor: Actor, item_id: int, seen_version: int)
         item = session.get(ActionItem, item_id)
         if item is None:
             raise NotFound("the action item no longer exists")
-        if item.owner != actor.username and not can(actor, "project.manage"):
-            raise PermissionDenied("only the owner or a manager may close an action item")
+        reason = allowed.may_close_action(item.owner, actor)
+        if reason:
+            raise PermissionDenied(reason)
         return update_record(session, ActionItem, item_id, seen_version, {"status": "done"})
 
 
@@ -722,8 +723,10 @@ def record_kpi_in(
     session: Session, actor: Actor, kpi: ProjectKpi, value: float, on: date | None = None
 ) -> KpiResult:
     """Keep a reading and its level; a change of level is logged with the project."""
-    level = rules.kpi_level(value, kpi.direction, kpi.warning, kpi.critical)
+    thresholds = rules.KPI.thresholds(kpi.direction, kpi.warning, kpi.critical, kpi.target)
     previous = kpi.last_level
+    change = rules.KPI.reading(previous, value, thresholds)
+    level = rules.KPI.name(change.current)
     when = on or clock.today()
     session.add(
         KpiReading(
@@ -739,17 +742,18 @@ def record_kpi_in(
         kpi.last_value, kpi.last_level, kpi.last_on = value, level, when
     session.add(kpi)
     session.flush()
-    crossed = (previous or "green") != level
-    if crossed:
+    if change.crossed:
+        # A first reading is compared with OK (see measures.Crossing): it leaves green.
+        before = previous or rules.KPI.name(measures.Level.OK)
         project = _project(session, kpi.project_id)
         _event(
             session,
             project,
             "kpi.level",
-            {"kpi": kpi.name, "value": value, "level": level, "previous": previous or "green"},
-            f"{kpi.name}: {previous or 'green'} -> {level}",
+            {"kpi": kpi.name, "value": value, "level": level, "previous": before},
+            f"{kpi.name}: {before} -> {level}",
         )
-    return KpiResult(kpi.name, value, level, previous, crossed)
+    return KpiResult(kpi.name, value, level, previous, change.crossed)
 
 
 def record_kpi(
@@ -923,7 +927,8 @@ def close_rectification(
         if item is None:
             raise NotFound("the rectification item no longer exists")
         project = _project(session, item.project_id)
-        if item.owner != actor.username and not is_pm(project, actor):
-            raise PermissionDenied("only the item's owner or the PM may close it")
+        reason = allowed.may_close_item(item.owner, project, actor)
+        if reason:
+            raise PermissionDenied(reason)
         changes = {"status": "closed", "closed_on": clock.today(), "closing_note": note.strip()}
         return update_record(session, RectificationItem, item_id, seen_version, changes)

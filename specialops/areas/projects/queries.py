@@ -52,8 +52,6 @@ from specialops.models.core import AuditEntry, Department, UserAccount
 from specialops.models.workflow import StateHistory
 from specialops.store.store import Store
 
-KPI_RAG = {"green": "green", "amber": "amber", "red": "red", None: None}
-
 
 @dataclass(frozen=True)
 class ProjectCard:
@@ -235,6 +233,8 @@ def headline(store: Store, actor: Actor) -> str | None:
 
 @dataclass(frozen=True)
 class KpiView:
+    """One KPI with its latest reading; ``level`` is None until it has one."""
+
     id: int
     name: str
     unit: str
@@ -245,6 +245,11 @@ class KpiView:
     value: float | None
     level: str | None
     trend: list[float]
+
+    @property
+    def measured(self) -> bool:
+        """Whether the KPI has a reading (an unread KPI is not green, just not measured)."""
+        return self.level is not None
 
 
 @dataclass(frozen=True)
@@ -290,6 +295,10 @@ class ProjectDetail:
     steps: list[Step] = field(default_factory=list)
     may_edit: bool = False
     is_pm: bool = False
+    # Each detail action: None when the user may take it now, else why not (allowed.py).
+    allowed: dict[str, str | None] = field(default_factory=dict)
+    closable_items: tuple[int, ...] = ()  # rectification items the user may close
+    closable_actions: tuple[int, ...] = ()  # meeting action items the user may mark done
 
 
 def _direction(name: str) -> str:
@@ -336,6 +345,9 @@ def _steps(session: Session, project: Project, actor: Actor) -> list[Step]:
 
 def detail(store: Store, actor: Actor, code: str) -> ProjectDetail:
     """One project with its plan, progress, meetings, issues, acceptance and history."""
+    from dataclasses import replace
+
+    from specialops.areas.projects import allowed
     from specialops.areas.projects.actions import get_project
     from specialops.areas.projects.workflow import is_pm
 
@@ -467,6 +479,12 @@ def detail(store: Store, actor: Actor, code: str) -> ProjectDetail:
             steps=_steps(session, project, actor),
             may_edit=may_edit(project, actor),
             is_pm=is_pm(project, actor),
+        )
+        detail_ = replace(
+            detail_,
+            allowed=allowed.allowed_actions(detail_, actor),
+            closable_items=allowed.closable_items(detail_, actor),
+            closable_actions=allowed.closable_actions(detail_, actor),
         )
     return detail_
 
