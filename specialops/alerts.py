@@ -56,6 +56,10 @@ def rank(severity: str) -> int:
 def current(store: Store, actor: Actor | None = None) -> list[Alert]:
     """Every current alert, critical first; only ``actor``'s when given."""
     from specialops import clock
+    from specialops.permissions import require
+
+    if actor is not None:
+        require(actor, "alerts.read")
 
     areas.load()
     now = clock.now()

@@ -204,11 +204,13 @@ def alerts(
     """List current alerts (for cron: --fail-on warning|critical)."""
     from specialops import alerts as service
     from specialops.errors import UsageError
+    from specialops.permissions import require
 
     if fail_on is not None and fail_on not in service.SEVERITIES:
         raise UsageError("--fail-on takes warning or critical")
     c = context()
     try:
+        require(c.actor, "alerts.read")
         found = service.current(c.store, c.actor if mine else None)
     finally:
         c.close()

@@ -12,12 +12,10 @@ AREA = Area(
     cli="cli:risks_app",
     permissions={
         "risk.manage": "identify, assess and respond to risks",
-        "risk.accept_high": "accept a high or critical risk",
         "risk.configure": "change the risk matrix and categories",
     },
     grants={
         "risk.manage": ("manager", "staff"),
-        "risk.accept_high": ("executive",),
         "risk.configure": (),
     },
     ui="specialops.screens.risks",
