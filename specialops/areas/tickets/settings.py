@@ -22,6 +22,8 @@ from sqlmodel import Session, select
 from specialops.areas.tickets import config, sla
 from specialops.errors import UsageError, ValidationError
 from specialops.identity import Actor
+from specialops.io.convert import CellError
+from specialops.io.convert import parse_date as read_date
 from specialops.models.core import Department, Setting
 from specialops.permissions import require
 from specialops.store.store import Store
@@ -71,9 +73,9 @@ def _dates(value: Any) -> frozenset[date]:
     out = set()
     for item in items:
         try:
-            out.add(date.fromisoformat(str(item)))
-        except ValueError:
-            raise ValueError(f"'{item}' is not a date (YYYY-MM-DD)") from None
+            out.add(read_date(str(item).strip()))
+        except CellError as error:
+            raise ValueError(str(error)) from None
     return frozenset(out)
 
 
@@ -345,9 +347,9 @@ def set_value(store: Store, actor: Actor, key: str, text: str) -> Any:
 
 def _day(text: str) -> date:
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(f"'{text}' is not a date (YYYY-MM-DD)", field="date") from None
+        return read_date(text.strip())
+    except CellError as error:
+        raise ValidationError(str(error), field="date") from None
 
 
 def _names(session: Session) -> dict[str, str]:

@@ -388,8 +388,10 @@ def format_left(seconds: float) -> str:
 
 
 def parse_holidays(values: Sequence[str]) -> frozenset[date]:
-    """ISO dates to a set of holidays."""
+    """Typed dates (as imports read them) to a set of holidays."""
+    from specialops.io.convert import CellError, parse_date
+
     try:
-        return frozenset(date.fromisoformat(v) for v in values)
-    except ValueError as error:
+        return frozenset(parse_date(v.strip()) for v in values)
+    except CellError as error:
         raise ValidationError(str(error), field="holidays") from None
