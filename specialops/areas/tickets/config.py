@@ -1,6 +1,7 @@
 """The service desk's settings: SLA calendar and policy, routing, follow-up and sampling rules.
 
-Each is a :class:`Setting` row (JSON text), audited like any record;
+Each is a :class:`specialops.settings.Key` (a settings row of JSON text, audited like
+any record);
 missing ones fall back to the defaults below.
 """
 
@@ -11,12 +12,12 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from specialops import settings
 from specialops.areas.tickets import rules
 from specialops.areas.tickets.sla import Calendar, Policy
 from specialops.errors import ValidationError
 from specialops.identity import Actor
-from specialops.models.core import Department, Setting
-from specialops.permissions import require
+from specialops.models.core import Department
 from specialops.store.store import Store
 
 CALENDAR_KEY = "sla.calendar"
@@ -40,44 +41,51 @@ DEFAULT_CHECKLIST = (
 )
 
 
-def _get(session: Session, key: str) -> Any:
-    found = session.exec(select(Setting).where(Setting.key == key)).first()
-    return json.loads(found.value) if found else None
+def _json_int(text: str) -> int:
+    return int(json.loads(text))
 
 
-def _put(store: Store, actor: Actor, key: str, value: Any) -> None:
-    require(actor, "ticket.configure")
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    with store.write(actor) as session:
-        found = session.exec(select(Setting).where(Setting.key == key)).first()
-        if found is None:
-            session.add(Setting(key=key, value=text))
-        else:
-            found.value = text
+def _json_float(text: str) -> float:
+    return float(json.loads(text))
+
+
+def _checklist_of(text: str) -> list[tuple[str, str]]:
+    return [tuple(item) for item in json.loads(text)] or list(DEFAULT_CHECKLIST)  # type: ignore[misc]
+
+
+CALENDAR = settings.Key(CALENDAR_KEY, Calendar, load=Calendar.from_json, dump=Calendar.to_json)
+POLICY = settings.Key(POLICY_KEY, Policy, load=Policy.from_json, dump=Policy.to_json)
+ROUTING: settings.Key[dict[str, str]] = settings.Key(ROUTING_KEY, lambda: dict(DEFAULT_ROUTING))
+FOLLOWUP_DAYS = settings.Key(FOLLOWUP_KEY, lambda: DEFAULT_FOLLOWUP_DAYS, load=_json_int)
+SAMPLE_SHARE = settings.Key(SAMPLE_KEY, lambda: DEFAULT_SAMPLE_SHARE, load=_json_float)
+CHECKLIST = settings.Key(CHECKLIST_KEY, lambda: list(DEFAULT_CHECKLIST), load=_checklist_of)
+PASS_SCORE = settings.Key(PASS_KEY, lambda: DEFAULT_PASS_SCORE, load=_json_int)
+
+
+def _put(store: Store, actor: Actor, key: settings.Key[Any], value: Any) -> None:
+    settings.put(store, actor, key, value, permission="ticket.configure")
 
 
 def load_calendar(session: Session) -> Calendar:
-    found = session.exec(select(Setting).where(Setting.key == CALENDAR_KEY)).first()
-    return Calendar.from_json(found.value) if found else Calendar()
+    return settings.get(session, CALENDAR)
 
 
 def load_policy(session: Session) -> Policy:
-    found = session.exec(select(Setting).where(Setting.key == POLICY_KEY)).first()
-    return Policy.from_json(found.value) if found else Policy()
+    return settings.get(session, POLICY)
 
 
 def set_calendar(store: Store, actor: Actor, calendar: Calendar) -> None:
     """Replace the working calendar; open tickets keep their deadlines until their clock moves."""
-    _put(store, actor, CALENDAR_KEY, calendar.to_json())
+    _put(store, actor, CALENDAR, calendar)
 
 
 def set_policy(store: Store, actor: Actor, policy: Policy) -> None:
-    _put(store, actor, POLICY_KEY, policy.to_json())
+    _put(store, actor, POLICY, policy)
 
 
 def load_routing(session: Session) -> dict[str, str]:
     """Category → department code; ``*`` is where anything else goes."""
-    return dict(_get(session, ROUTING_KEY) or DEFAULT_ROUTING)
+    return dict(settings.get(session, ROUTING) or DEFAULT_ROUTING)
 
 
 def set_routing(store: Store, actor: Actor, rules: dict[str, str]) -> None:
@@ -87,7 +95,7 @@ def set_routing(store: Store, actor: Actor, rules: dict[str, str]) -> None:
     unknown = sorted(set(rules.values()) - known)
     if unknown:
         raise ValidationError(f"unknown department {', '.join(unknown)}", field="routing")
-    _put(store, actor, ROUTING_KEY, rules)
+    _put(store, actor, ROUTING, rules)
 
 
 def route(session: Session, category: str | None) -> int | None:
@@ -99,33 +107,29 @@ def route(session: Session, category: str | None) -> int | None:
 
 
 def followup_days(session: Session) -> int:
-    value = _get(session, FOLLOWUP_KEY)
-    return DEFAULT_FOLLOWUP_DAYS if value is None else int(value)
+    return settings.get(session, FOLLOWUP_DAYS)
 
 
 def set_followup_days(store: Store, actor: Actor, days: int) -> None:
     if not 0 <= days <= 365:
         raise ValidationError("follow-up days run from 0 to 365", field="followup_days")
-    _put(store, actor, FOLLOWUP_KEY, days)
+    _put(store, actor, FOLLOWUP_DAYS, days)
 
 
 def sample_share(session: Session) -> float:
-    value = _get(session, SAMPLE_KEY)
-    return DEFAULT_SAMPLE_SHARE if value is None else float(value)
+    return settings.get(session, SAMPLE_SHARE)
 
 
 def set_sample_share(store: Store, actor: Actor, share: float) -> None:
     if not 0 < share <= 1:
         raise ValidationError("the sampled share is above 0 and at most 1", field="share")
-    _put(store, actor, SAMPLE_KEY, share)
+    _put(store, actor, SAMPLE_SHARE, share)
 
 
 def checklist(session: Session) -> list[tuple[str, str]]:
     """The review checklist: (key, label) items, each scored 1 to 5."""
-    value = _get(session, CHECKLIST_KEY)
-    return [tuple(item) for item in value] if value else list(DEFAULT_CHECKLIST)  # type: ignore[misc]
+    return settings.get(session, CHECKLIST)
 
 
 def pass_score(session: Session) -> int:
-    value = _get(session, PASS_KEY)
-    return DEFAULT_PASS_SCORE if value is None else int(value)
+    return settings.get(session, PASS_SCORE)

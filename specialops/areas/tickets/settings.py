@@ -19,16 +19,18 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from specialops import settings
 from specialops.areas.tickets import config, sla
 from specialops.errors import UsageError, ValidationError
 from specialops.identity import Actor
 from specialops.io.convert import CellError
 from specialops.io.convert import parse_date as read_date
-from specialops.models.core import Department, Setting
+from specialops.models.core import Department
 from specialops.permissions import require
 from specialops.store.store import Store
 
 HOLIDAY_NAMES_KEY = "sla.holiday_names"
+HOLIDAY_NAMES: settings.Key[dict[str, str]] = settings.Key(HOLIDAY_NAMES_KEY, dict)
 
 
 # --- parsing simple text forms ------------------------------------------------------------------
@@ -169,13 +171,8 @@ class Entry:
     apply: Callable[[Session, Any], None]
 
 
-def _save(session: Session, key: str, value: Any) -> None:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    found = session.exec(select(Setting).where(Setting.key == key)).first()
-    if found is None:
-        session.add(Setting(key=key, value=text))
-    elif found.value != text:
-        found.value = text
+def _save(session: Session, key: settings.Key[Any], value: Any) -> None:
+    settings.put_in(session, key, value)
 
 
 def _calendar_entry(key: str, help: str, field: str, parse: Callable[[Any], Any]) -> Entry:
@@ -184,7 +181,7 @@ def _calendar_entry(key: str, help: str, field: str, parse: Callable[[Any], Any]
 
     def apply(session: Session, value: Any) -> None:
         calendar = replace(config.load_calendar(session), **{field: parse(value)})
-        _save(session, config.CALENDAR_KEY, calendar.to_json())
+        _save(session, config.CALENDAR, calendar)
 
     return Entry(key, help, show, apply)
 
@@ -197,7 +194,7 @@ def _target_entry(priority: str) -> Entry:
     def apply(session: Session, value: Any) -> None:
         policy = config.load_policy(session)
         targets = {**policy.targets, priority: _target(value)}
-        _save(session, config.POLICY_KEY, sla.Policy(targets, policy.warn_ratio).to_json())
+        _save(session, config.POLICY, sla.Policy(targets, policy.warn_ratio))
 
     return Entry(
         f"sla.target.{priority}",
@@ -210,7 +207,7 @@ def _target_entry(priority: str) -> Entry:
 def _set_nearing(session: Session, value: Any) -> None:
     policy = config.load_policy(session)
     share = _number(value, "a share such as 0.8 or 80%")
-    _save(session, config.POLICY_KEY, sla.Policy(dict(policy.targets), share).to_json())
+    _save(session, config.POLICY, sla.Policy(dict(policy.targets), share))
 
 
 def _set_routing(session: Session, value: Any) -> None:
@@ -219,28 +216,28 @@ def _set_routing(session: Session, value: Any) -> None:
     unknown = sorted(set(rules.values()) - known)
     if unknown:
         raise ValueError(f"unknown department {', '.join(unknown)}")
-    _save(session, config.ROUTING_KEY, rules)
+    _save(session, config.ROUTING, rules)
 
 
 def _set_followup(session: Session, value: Any) -> None:
     days = _whole(value, "a number of days")
     if not 0 <= days <= 365:
         raise ValueError("follow-up days run from 0 to 365")
-    _save(session, config.FOLLOWUP_KEY, days)
+    _save(session, config.FOLLOWUP_DAYS, days)
 
 
 def _set_share(session: Session, value: Any) -> None:
     share = _number(value, "a share such as 0.1 or 10%")
     if not 0 < share <= 1:
         raise ValueError("the sampled share is above 0 and at most 1 (100%)")
-    _save(session, config.SAMPLE_KEY, share)
+    _save(session, config.SAMPLE_SHARE, share)
 
 
 def _set_pass(session: Session, value: Any) -> None:
     score = _whole(value, "a whole percent")
     if not 0 <= score <= 100:
         raise ValueError("the pass score is a percent from 0 to 100")
-    _save(session, config.PASS_KEY, score)
+    _save(session, config.PASS_SCORE, score)
 
 
 ENTRIES: dict[str, Entry] = {
@@ -291,7 +288,7 @@ ENTRIES: dict[str, Entry] = {
             "quality.checklist",
             "review items scored 1-5, e.g. greeting=問候;solution=解決方案",
             lambda s: [list(item) for item in config.checklist(s)],
-            lambda s, v: _save(s, config.CHECKLIST_KEY, _checklist(v)),
+            lambda s, v: _save(s, config.CHECKLIST, _checklist(v)),
         ),
         Entry(
             "quality.pass_score",
@@ -353,8 +350,7 @@ def _day(text: str) -> date:
 
 
 def _names(session: Session) -> dict[str, str]:
-    found = session.exec(select(Setting).where(Setting.key == HOLIDAY_NAMES_KEY)).first()
-    return dict(json.loads(found.value)) if found else {}
+    return dict(settings.get(session, HOLIDAY_NAMES))
 
 
 def holidays(store: Store) -> list[tuple[str, str]]:
@@ -377,13 +373,13 @@ def add_holiday(store: Store, actor: Actor, day: str, name: str = "") -> None:
                 field="date",
             )
         calendar = replace(calendar, holidays=calendar.holidays | {when})
-        _save(session, config.CALENDAR_KEY, calendar.to_json())
+        _save(session, config.CALENDAR, calendar)
         names = _names(session)
         if name.strip():
             names[when.isoformat()] = name.strip()
         else:
             names.pop(when.isoformat(), None)
-        _save(session, HOLIDAY_NAMES_KEY, names)
+        _save(session, HOLIDAY_NAMES, names)
 
 
 def remove_holiday(store: Store, actor: Actor, day: str) -> None:
@@ -395,7 +391,7 @@ def remove_holiday(store: Store, actor: Actor, day: str) -> None:
         if when not in calendar.holidays:
             raise ValidationError(f"{when} is not a holiday", field="date")
         calendar = replace(calendar, holidays=calendar.holidays - {when})
-        _save(session, config.CALENDAR_KEY, calendar.to_json())
+        _save(session, config.CALENDAR, calendar)
         names = _names(session)
         if names.pop(when.isoformat(), None) is not None:
-            _save(session, HOLIDAY_NAMES_KEY, names)
+            _save(session, HOLIDAY_NAMES, names)
