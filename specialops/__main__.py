@@ -1,3 +1,3 @@
-from specialops.cli.main import run
+from specialops.app_entry import main
 
-run()
+main()

@@ -32,3 +32,11 @@ def launch(db: str | None, act_as: str | None) -> None:
         sys.exit(error.exit_code)
     finally:
         context.close()
+
+
+def main() -> None:
+    """The ``specialops`` console script: the command line, which opens the app when no
+    command is given."""
+    from specialops.cli.main import run
+
+    run(launcher=launch)

@@ -84,7 +84,7 @@ from specialops.identity import Actor
 from specialops.models.base import Record
 from specialops.models.core import UserAccount
 from specialops.models.workflow import ApprovalRequest, ApprovalVote, StateHistory
-from specialops.permissions import ROLES, can, require
+from specialops.permissions import ROLES, can, declared, require
 from specialops.store.session import log
 from specialops.store.store import Store
 
@@ -249,7 +249,14 @@ WORKFLOWS: dict[str, Workflow] = {}
 
 
 def register(workflow: Workflow) -> Workflow:
-    """Add a workflow to the registry; returns it so a module can keep a name for it."""
+    """Add a workflow to the registry; returns it so a module can keep a name for it.
+
+    Every transition's permission must be declared (by the core or an installed area),
+    so a misspelt one fails when the area is imported, not when someone is refused.
+    """
+    for transition in workflow.transitions:
+        if transition.permission is not None:
+            declared(transition.permission)
     existing = WORKFLOWS.get(workflow.name)
     if existing is not None and existing is not workflow:
         raise ValueError(f"a workflow named {workflow.name} is already registered")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from specialops.permissions import can
+from specialops.permissions import can, declared
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -50,6 +50,9 @@ class ScreenEntry:
     screen: str
     permission: str = "records.read"
     headline: str | None = None
+
+    def __post_init__(self) -> None:
+        declared(self.permission)  # a misspelt permission fails when the entry is made
 
     @property
     def title(self) -> str:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
 from specialops.cli.output import say
 
+Launcher = Callable[[str | None, str | None], None]
+
 
 class Options:
     db: str | None = None
     act_as: str | None = None
+    launcher: Launcher | None = None
 
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")]

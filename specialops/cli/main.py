@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from specialops.cli.common import JsonFlag, Options, context
+from specialops.cli.common import JsonFlag, Launcher, Options, context
 from specialops.cli.output import emit_json, say, table
 from specialops.errors import EXIT_USAGE, SpecialopsError
 
@@ -65,9 +65,10 @@ def main(
         if not sys.stdout.isatty():
             say("specialops: the app needs a terminal; run 'specialops --help' for commands")
             raise typer.Exit(EXIT_USAGE)
-        from specialops.app_entry import launch
-
-        launch(db, act_as)
+        if Options.launcher is None:
+            say("specialops: this entry point runs commands only; run 'specialops --help'")
+            raise typer.Exit(EXIT_USAGE)
+        Options.launcher(db, act_as)
 
 
 @app.command()
@@ -243,8 +244,14 @@ from specialops.cli import transfer  # noqa: E402
 transfer.register(app)
 
 
-def run() -> None:
-    """Console-script entry: expected failures end in one line and their exit code."""
+def run(launcher: Launcher | None = None) -> None:
+    """Run the command line; ``launcher`` opens the app when no command is given.
+
+    Expected failures end in one line and their exit code. The console script
+    passes the app's launcher (:mod:`specialops.app_entry`); the command line
+    itself never imports the app.
+    """
+    Options.launcher = launcher
     try:
         app()
     except SpecialopsError as error:

@@ -63,6 +63,17 @@ def test_asking_about_an_undeclared_permission_raises() -> None:
         permissions.can("manager", "ticket.wrok")
 
 
+def test_a_workflow_or_screen_naming_an_undeclared_permission_fails_to_load() -> None:
+    from specialops.areas.tickets.models import Ticket
+
+    misspelt = wf.Transition("go", ["a"], "b", "go", permission="ticket.wrok")
+    with pytest.raises(permissions.UnknownPermission, match=r"ticket\.wrok"):
+        wf.register(wf.Workflow("example.misspelt", Ticket, "status", ["a", "b"], [misspelt]))
+    assert "example.misspelt" not in wf.WORKFLOWS
+    with pytest.raises(permissions.UnknownPermission):
+        registry.ScreenEntry("x", "X", "X", "8", "x:X", permission="ticket.wrok")
+
+
 @pytest.mark.parametrize("name", areas.INSTALLED)
 def test_the_area_is_installed_in_dependency_order(name: str) -> None:
     area = areas.get(name)
