@@ -231,3 +231,14 @@ def latest(
         select(reading).join(newest, key == newest.c.id).where(newest.c.rank == 1)
     ).all()
     return {getattr(row, measure.key): row for row in rows}
+
+
+@dataclass(frozen=True)
+class ReadingResult:
+    """What recording one reading of a measure did, in the area's own level names."""
+
+    measure: str
+    value: float
+    level: str
+    previous: str | None
+    crossed: bool

@@ -486,12 +486,12 @@ class RiskDetailScreen(Screen):
                 return
             if result.crossed and result.level != "ok":
                 self.notify(
-                    f"{result.indicator} crossed into {result.level}: alert raised 已觸發警示",
+                    f"{result.measure} crossed into {result.level}: alert raised 已觸發警示",
                     severity="error" if result.level == "critical" else "warning",
                     timeout=8,
                 )
             else:
-                self.notify(f"{result.indicator}: {result.value:g} ({result.level})")
+                self.notify(f"{result.measure}: {result.value:g} ({result.level})")
             self.refresh_data()
 
         self.app.push_screen(

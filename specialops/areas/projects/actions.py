@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -710,18 +709,9 @@ def add_kpi(
         return kpi
 
 
-@dataclass(frozen=True)
-class KpiResult:
-    kpi: str
-    value: float
-    level: str
-    previous: str | None
-    crossed: bool
-
-
 def record_kpi_in(
     session: Session, actor: Actor, kpi: ProjectKpi, value: float, on: date | None = None
-) -> KpiResult:
+) -> measures.ReadingResult:
     """Keep a reading and its level; a change of level is logged with the project."""
     thresholds = rules.KPI.thresholds(kpi.direction, kpi.warning, kpi.critical, kpi.target)
     previous = kpi.last_level
@@ -753,12 +743,12 @@ def record_kpi_in(
             {"kpi": kpi.name, "value": value, "level": level, "previous": before},
             f"{kpi.name}: {before} -> {level}",
         )
-    return KpiResult(kpi.name, value, level, previous, change.crossed)
+    return measures.ReadingResult(kpi.name, value, level, previous, change.crossed)
 
 
 def record_kpi(
     store: Store, actor: Actor, kpi_id: int, value: float, on: date | None = None
-) -> KpiResult:
+) -> measures.ReadingResult:
     """Record a dated KPI reading (the PM or the project's people)."""
     require(actor, "project.progress")
     with store.write(actor) as session:

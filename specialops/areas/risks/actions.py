@@ -462,15 +462,6 @@ def add_indicator(
         return indicator
 
 
-@dataclass(frozen=True)
-class ReadingResult:
-    indicator: str
-    value: float
-    level: str
-    previous_level: str | None
-    crossed: bool
-
-
 def latest_readings(
     session: Session, indicator_ids: Sequence[int] | None = None
 ) -> dict[int, IndicatorReading]:
@@ -491,7 +482,7 @@ def record_reading_in(
     value: float,
     at: datetime | None = None,
     source: str = "manual",
-) -> ReadingResult:
+) -> measures.ReadingResult:
     """Check a new reading at once; a crossing is kept in the risk's history."""
     thresholds = rules.INDICATOR.thresholds(
         indicator.direction, indicator.warning, indicator.critical
@@ -527,12 +518,12 @@ def record_reading_in(
                 comment=f"{indicator.name}: {previous or 'ok'} → {level}",
             ),
         )
-    return ReadingResult(indicator.code or "", value, level, previous, moved)
+    return measures.ReadingResult(indicator.code or "", value, level, previous, moved)
 
 
 def record_reading(
     store: Store, actor: Actor, indicator_id: int, value: float, at: datetime | None = None
-) -> ReadingResult:
+) -> measures.ReadingResult:
     """Record a typed reading of an indicator."""
     require(actor, "risk.manage")
     with store.write(actor) as session:

@@ -61,8 +61,8 @@ def reading(
     if as_json:
         emit_json(asdict(result))
     else:
-        change = f" (was {result.previous_level or 'ok'})" if result.crossed else ""
-        say(f"{result.indicator}: {result.value:g} → {result.level}{change}")
+        change = f" (was {result.previous or 'ok'})" if result.crossed else ""
+        say(f"{result.measure}: {result.value:g} → {result.level}{change}")
 
 
 @risks_app.command("matrix")
