@@ -38,9 +38,8 @@ print(json.dumps({"contracts": contracts, "crossings": sorted(crossings)}))
 )
 
 
-@pytest.fixture(scope="module")
-def layers(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    site = lay_out(tmp_path_factory.mktemp("layers"))
+def _check(site: Path) -> dict:
+    """Run the contracts and the edge check over the program laid out in ``site``."""
     result = subprocess.run(
         [sys.executable, "-c", CHECK, str(CHECKOUT / "pyproject.toml")],
         env={**os.environ, "SPECIALOPS_TEST_SITE": str(site)},
@@ -49,10 +48,15 @@ def layers(tmp_path_factory: pytest.TempPathFactory) -> dict:
         timeout=300,
         cwd=site,
     )
-    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip(), result.stderr
     found = json.loads(result.stdout.strip().splitlines()[-1])
     found["report"] = result.stdout
     return found
+
+
+@pytest.fixture(scope="module")
+def layers(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return _check(lay_out(tmp_path_factory.mktemp("layers")))
 
 
 def test_the_import_contracts_are_kept(layers: dict) -> None:
@@ -69,15 +73,7 @@ def test_the_contracts_can_fail(tmp_path: Path) -> None:
     planted.write_text("from specialops.areas.tickets import models\n", encoding="utf-8")
     crossing = site / "specialops" / "areas" / "people" / "planted.py"
     crossing.write_text("from specialops.areas.risks import rules\n", encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-c", CHECK, str(CHECKOUT / "pyproject.toml")],
-        env={**os.environ, "SPECIALOPS_TEST_SITE": str(site)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=site,
-    )
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    found = _check(site)
     assert found["contracts"] != 0
-    assert "specialops.widgets.planted" in result.stdout
+    assert "specialops.widgets.planted" in found["report"]
     assert "specialops.areas.people.planted -> specialops.areas.risks.rules" in found["crossings"]

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from specialops import audit, clock, measures
 from specialops import workflow as wf
+from specialops.areas.people import lookup
 from specialops.areas.projects import allowed, rules
 from specialops.areas.projects.allowed import PLAN_STAGES
 from specialops.areas.projects.models import (
@@ -143,19 +144,11 @@ def _raise_first(problems: dict[str, str]) -> None:
 
 
 def _user(session: Session, username: str, field: str = "owner") -> UserAccount:
-    user = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
-    if user is None or not user.active:
-        raise ValidationError(f"unknown user {username}", field=field)
-    return user
+    return lookup.user_named(session, username, field)
 
 
 def _department_id(session: Session, code: str | None) -> int | None:
-    if not code:
-        return None
-    found = session.exec(select(Department).where(Department.code == code)).first()
-    if found is None:
-        raise ValidationError(f"unknown department {code}", field="department")
-    return found.id
+    return lookup.department_id(session, code)
 
 
 def _project(session: Session, project_id: int) -> Project:

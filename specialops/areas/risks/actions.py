@@ -15,6 +15,7 @@ from sqlmodel import Session, col, func, select
 
 from specialops import alerts, audit, clock, measures, settings
 from specialops import workflow as wf
+from specialops.areas.people import lookup
 from specialops.areas.risks import rules
 from specialops.areas.risks.entities import STATUS_CHOICES, STRATEGY_CHOICES
 from specialops.areas.risks.models import (
@@ -238,19 +239,12 @@ def parse_money(text: str, field_name: str = "loss_amount") -> int | None:
 
 
 def _user(session: Session, username: str, field_name: str = "owner") -> UserAccount:
-    user = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
-    if user is None:
-        raise ValidationError(f"unknown user {username}", field=field_name)
-    return user
+    # a risk keeps its owner after the login is deactivated
+    return lookup.user_named(session, username, field_name, active_only=False)
 
 
 def _department(session: Session, code: str | None) -> int | None:
-    if not code:
-        return None
-    found = session.exec(select(Department).where(Department.code == code)).first()
-    if found is None:
-        raise ValidationError(f"unknown department {code}", field="department")
-    return found.id
+    return lookup.department_id(session, code)
 
 
 def identify(

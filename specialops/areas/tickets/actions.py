@@ -21,6 +21,7 @@ from sqlmodel import Session, col, func, or_, select
 from specialops import alerts, audit, clock
 from specialops import workflow as wf
 from specialops.areas.customers.models import Customer
+from specialops.areas.people import lookup
 from specialops.areas.tickets import config, rules, sla
 from specialops.areas.tickets.choices import (
     TICKET_CHANNELS,
@@ -220,10 +221,7 @@ TICKETS = wf.register(
 
 
 def _user(session: Session, username: str, field: str = "assignee") -> UserAccount:
-    user = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
-    if user is None or not user.active:
-        raise ValidationError(f"unknown or inactive user {username}", field=field)
-    return user
+    return lookup.user_named(session, username, field)
 
 
 def _agent(session: Session, username: str) -> UserAccount:
@@ -265,12 +263,7 @@ def least_loaded(session: Session, department_id: int | None) -> UserAccount | N
 
 
 def _department_id(session: Session, code: str | None) -> int | None:
-    if not code:
-        return None
-    found = session.exec(select(Department.id).where(Department.code == code)).first()
-    if found is None:
-        raise ValidationError(f"unknown department {code}", field="department")
-    return found
+    return lookup.department_id(session, code)
 
 
 def department_head(session: Session, department_id: int | None) -> str | None:
