@@ -136,7 +136,17 @@ import specialops
 for found in pkgutil.walk_packages(specialops.__path__, "specialops."):
     if not found.name.startswith(("specialops.migrations", "specialops.__main__")):
         importlib.import_module(found.name)
-import sqlalchemy.dialects.sqlite.pysqlite
+# What the libraries load lazily, from a virtual environment 'nobody' may not read.
+import click, rich, sqlalchemy.dialects.sqlite, sqlalchemy.sql, sqlmodel, typer
+for package in (click, rich, typer, sqlalchemy.dialects.sqlite, sqlalchemy.sql, sqlmodel):
+    for found in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        if found.name.endswith("__main__"):
+            continue  # that would run the library's own command line
+        try:
+            importlib.import_module(found.name)
+        except Exception:
+            pass  # optional parts whose own dependencies are not installed
+import sqlalchemy.dialects.sqlite.pysqlite, encodings.idna, json.decoder, sqlite3.dbapi2
 from specialops.cli.main import run
 nobody = pwd.getpwnam("nobody")
 os.setgid(nobody.pw_gid)
