@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
     from specialops.context import Context
     from specialops.identity import Actor
-    from specialops.store.store import Store
 
 NUMBER_KEYS = "1234567890"
 
@@ -62,11 +61,11 @@ class ScreenEntry:
         """Build the entry's first screen."""
         return _resolve(self.screen)(context)
 
-    def read_headline(self, store: Store, actor: Actor) -> str | None:
+    def read_headline(self, store: Any, actor: Actor) -> str | None:
         """The home card's figure (``None`` when there is none)."""
         if self.headline is None:
             return None
-        function: Callable[[Store, Actor], str | None] = _resolve(self.headline)
+        function: Callable[[Any, Actor], str | None] = _resolve(self.headline)
         return function(store, actor)
 
 

@@ -17,7 +17,7 @@ from specialops.screens.shell.home import HomeScreen
 from specialops.screens.shell.registry import number_keys
 from specialops.widgets.modals import ConfirmModal, ErrorModal, FieldsModal, HelpScreen
 from specialops.widgets.record_list import RecordList, RecordRows
-from tests.pilot import pilot_test, settle
+from tests.pilot import pilot_test, settle, wait_until
 
 SIZE = (80, 24)
 
@@ -70,13 +70,22 @@ async def test_starts_on_home_and_number_key_opens_users(app):
         assert app.current_mode == "home"
 
 
+def _palette_hits(app) -> int:
+    """How many commands the open palette lists (0 while it is still searching)."""
+    from textual.command import CommandList, CommandPalette
+
+    if not isinstance(app.screen, CommandPalette):
+        return 0
+    return app.screen.query_one(CommandList).option_count
+
+
 @pilot_test
 async def test_palette_opens_users_by_english_and_chinese_name(app):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+p")
         await pilot.press(*"Users")
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: _palette_hits(app) > 0)
         await pilot.press("enter")
         await settle(pilot)
         assert app.current_mode == "users"
@@ -87,7 +96,7 @@ async def test_palette_opens_users_by_english_and_chinese_name(app):
         await pilot.press("ctrl+p")
         for character in "使用者":
             await pilot.press(character)
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: _palette_hits(app) > 0)
         await pilot.press("enter")
         await settle(pilot)
         assert app.current_mode == "users"
@@ -259,9 +268,8 @@ async def test_record_list_moves_ends_and_filters_on_5000_rows(ctx, db_path):
         await pilot.press("slash")
         assert record_list.filter_input.has_focus
         await pilot.press(*"user0499")
-        await pilot.pause(0.4)  # the filter waits for typing to pause
-        await settle(pilot)
-        assert rows.count == 10
+        # the filter waits for typing to pause, then reloads
+        await wait_until(pilot, lambda: rows.count == 10)
         assert record_list.current["username"] == "user04990"
         await pilot.press("enter")  # back to the rows
         assert rows.has_focus
@@ -273,9 +281,7 @@ async def test_record_list_moves_ends_and_filters_on_5000_rows(ctx, db_path):
         await pilot.press("escape")
 
         record_list.filter_input.value = "王小明"
-        await pilot.pause(0.4)
-        await settle(pilot)
-        assert rows.count == len(range(0, 5000, 7))
+        await wait_until(pilot, lambda: rows.count == len(range(0, 5000, 7)))
 
 
 @pilot_test
