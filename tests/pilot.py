@@ -24,14 +24,15 @@ async def settle(pilot, rounds: int = 3) -> None:
         await pilot.pause()
 
 
-async def wait_until(pilot, condition: Callable[[], bool], rounds: int = 3000) -> None:
+async def wait_until(pilot, condition: Callable[[], bool], give_up_after: float = 60.0) -> None:
     """Let the app run until ``condition`` holds (workers, timers, messages).
 
-    Bounded by a number of rounds, not by a time: a loaded machine only makes it slower.
+    It checks after every round of the app's work, never sleeping a fixed time; the
+    generous limit only stops a test whose condition never comes.
     """
-    for _ in range(rounds):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + give_up_after
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"still not true after {give_up_after:g} s")
         await settle(pilot, rounds=1)
-        if condition():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError(f"still not true after {rounds} rounds")
