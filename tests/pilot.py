@@ -6,6 +6,8 @@ import asyncio
 import functools
 from collections.abc import Callable
 
+from textual.css.query import NoMatches
+
 
 def pilot_test(fn):
     """Run an async Pilot test in its own event loop (no async plugin needed)."""
@@ -28,11 +30,19 @@ async def wait_until(pilot, condition: Callable[[], bool], give_up_after: float 
     """Let the app run until ``condition`` holds (workers, timers, messages).
 
     It checks after every round of the app's work, never sleeping a fixed time; the
-    generous limit only stops a test whose condition never comes.
+    generous limit only stops a test whose condition never comes. A condition that
+    queries a widget not yet mounted counts as not yet true.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + give_up_after
-    while not condition():
+    while not _holds(condition):
         if loop.time() > deadline:
             raise AssertionError(f"still not true after {give_up_after:g} s")
         await settle(pilot, rounds=1)
+
+
+def _holds(condition: Callable[[], bool]) -> bool:
+    try:
+        return bool(condition())
+    except NoMatches:
+        return False

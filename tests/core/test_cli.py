@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ADMIN, run_cli
-from tests.layout import USE_SITE, lay_out
+from tests.layout import lay_out
+from tests.os_users import run_as
 
 
 def _assert_one_line_error(result: subprocess.CompletedProcess[str], code: int, text: str) -> None:
@@ -124,37 +125,6 @@ def test_a_locked_database_exits_3_and_stays_intact(initialised: Path) -> None:
     assert "late" not in {u["username"] for u in users}
 
 
-# Becoming another login needs root, and only root may read this interpreter's home
-# (/root is 0700) and maybe the checkout. So the program is loaded whole first, then the
-# process becomes 'nobody': what is tested is the program's own check of the database's
-# permissions, not whether 'nobody' can read the folder the project was cloned into.
-PRELOAD = (
-    USE_SITE
-    + """
-import importlib, os, pkgutil, pwd, sys
-import specialops
-for found in pkgutil.walk_packages(specialops.__path__, "specialops."):
-    if not found.name.startswith(("specialops.migrations", "specialops.__main__")):
-        importlib.import_module(found.name)
-# What the libraries load lazily, from a virtual environment 'nobody' may not read.
-import click, rich, sqlalchemy.dialects.sqlite, sqlalchemy.sql, sqlmodel, typer
-for package in (click, rich, typer, sqlalchemy.dialects.sqlite, sqlalchemy.sql, sqlmodel):
-    for found in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-        if found.name.endswith("__main__"):
-            continue  # that would run the library's own command line
-        try:
-            importlib.import_module(found.name)
-        except Exception:
-            pass  # optional parts whose own dependencies are not installed
-import sqlalchemy.dialects.sqlite.pysqlite, encodings.idna, json.decoder, sqlite3.dbapi2
-from specialops.cli.main import run
-nobody = pwd.getpwnam("nobody")
-os.setgid(nobody.pw_gid)
-os.setuid(nobody.pw_uid)
-"""
-)
-
-
 def _private_copy(folder: Path) -> Path:
     """The program's packages as they install, in a folder only root may enter (0700)."""
     site = lay_out(folder)
@@ -165,19 +135,8 @@ def _private_copy(folder: Path) -> Path:
 def _run_as_nobody(
     *args: str, site: Path | None = None, show: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Load the program as root, then become 'nobody', as another login on the server.
-
-    ``site`` runs a copy of the program from there; ``show`` prints an expression
-    instead of running a command.
-    """
-    command = f"print({show})" if show else f"sys.argv = ['specialops', *{list(args)!r}]\nrun()"
-    probe = PRELOAD + command + "\n"
-    env = {k: v for k, v in os.environ.items() if k != "SPECIALOPS_USER"}
-    if site is not None:
-        env["SPECIALOPS_TEST_SITE"] = str(site)
-    return subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60
-    )
+    """Run the program as 'nobody', another login on the server."""
+    return run_as("nobody", *args, site=site, show=show)
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to become another OS user")
