@@ -71,19 +71,22 @@ def run_cli(
     cwd: Path | None = None,
     timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``specialops`` in a real subprocess, as a script would."""
+    """Run ``specialops`` in a real process, as a script would (forked from a loaded
+    one when it can be: :mod:`tests.cli_server`)."""
+    from tests.cli_server import run_forked
+
     full_env = {**os.environ, "SPECIALOPS_USER": user, **(env or {})}
-    command = [sys.executable, "-m", "specialops"]
-    if db is not None:
-        command += ["--db", str(db)]
-    result = subprocess.run(
-        [*command, *args],
-        input=input,
-        capture_output=True,
-        env=full_env,
-        cwd=cwd,
-        timeout=timeout,
-    )
+    argv = [*(["--db", str(db)] if db is not None else []), *args]
+    result = run_forked(argv, env=full_env, cwd=cwd, input=input, timeout=timeout)
+    if result is None:
+        result = subprocess.run(
+            [sys.executable, "-m", "specialops", *argv],
+            input=input,
+            capture_output=True,
+            env=full_env,
+            cwd=cwd,
+            timeout=timeout,
+        )
     return subprocess.CompletedProcess(
         result.args,
         result.returncode,

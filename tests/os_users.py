@@ -70,12 +70,31 @@ def run_as(
     ``site`` runs a copy of the program from there; ``show`` prints an expression
     instead of running a command; ``umask`` is set before the command runs.
     """
+    from tests.cli_server import run_forked
+
     argv = [*(["--db", str(db)] if db is not None else []), *args]
+    full_env = {k: v for k, v in os.environ.items() if k != "SPECIALOPS_USER"}
+    full_env |= env or {}
+    if site is None:
+        forked = run_forked(
+            argv,
+            env=full_env,
+            input=None if input is None else input.encode(),
+            become=login,
+            umask=umask,
+            show=show,
+        )
+        if forked is not None:
+            return subprocess.CompletedProcess(
+                forked.args,
+                forked.returncode,
+                forked.stdout.decode("utf-8", "replace"),
+                forked.stderr.decode("utf-8", "replace"),
+            )
     command = f"print({show})" if show else f"sys.argv = ['specialops', *{argv!r}]\nrun()"
     if umask is not None:
         command = f"os.umask({umask})\n" + command
-    full_env = {k: v for k, v in os.environ.items() if k != "SPECIALOPS_USER"}
-    full_env |= {"SPECIALOPS_TEST_BECOME": login, **(env or {})}
+    full_env["SPECIALOPS_TEST_BECOME"] = login
     if site is not None:
         full_env["SPECIALOPS_TEST_SITE"] = str(site)
     return subprocess.run(

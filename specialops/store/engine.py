@@ -14,16 +14,19 @@ import os
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 
-# How long a writer waits for the write lock before giving up; scripts and
-# tests can shorten it with SPECIALOPS_BUSY_TIMEOUT_MS.
-BUSY_TIMEOUT_MS = int(os.environ.get("SPECIALOPS_BUSY_TIMEOUT_MS", "30000"))
 WRITE_OPTION = "specialops_write"
+
+
+def busy_timeout_ms() -> int:
+    """How long a writer waits for the write lock before giving up; scripts and
+    tests can shorten it with SPECIALOPS_BUSY_TIMEOUT_MS."""
+    return int(os.environ.get("SPECIALOPS_BUSY_TIMEOUT_MS", "30000"))
 
 
 def _sqlite_connect(dbapi_conn, _record) -> None:
     dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
     mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
     if mode.lower() != "wal":
         cursor.execute("PRAGMA journal_mode = WAL")
@@ -44,7 +47,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
-            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            connect_args={"timeout": busy_timeout_ms() / 1000, "check_same_thread": False},
             poolclass=NullPool if url in ("sqlite://", "sqlite:///:memory:") else None,
         )
         event.listen(engine, "connect", _sqlite_connect)
