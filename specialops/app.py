@@ -19,6 +19,7 @@ from specialops.screens.shell import registry
 from specialops.screens.shell.palette import AreaCommands
 from specialops.widgets.messages import WorkerFailed
 from specialops.widgets.modals import ConfirmModal, ErrorModal, HelpScreen
+from specialops.widgets.safe import SafeOutput
 
 DEMO_QUESTION = (
     "This database has no data yet. Load the sample data (departments, people and "
@@ -27,7 +28,7 @@ DEMO_QUESTION = (
 )
 
 
-class SpecialopsApp(App[None]):
+class SpecialopsApp(SafeOutput, App[None]):
     """specialops in the terminal, for the person in ``context``."""
 
     TITLE = "specialops"

@@ -12,23 +12,24 @@ def launch(db: str | None, act_as: str | None) -> None:
 
     Expected failures end in one line on stderr and their exit code.
     """
+    from specialops.cli.output import say
     from specialops.context import open_context
     from specialops.permissions import require
 
     try:
         context = open_context(db, act_as, create=True, require_user=True)
     except SpecialopsError as error:
-        print(f"specialops: {error}", file=sys.stderr)
+        say(f"specialops: {error}", single_line=True)
         sys.exit(error.exit_code)
     try:
         require(context.actor, "app.open")
         for warning in context.store.warnings:
-            print(f"specialops: warning: {warning}", file=sys.stderr)
+            say(f"specialops: warning: {warning}")
         from specialops.app import make_app
 
         make_app(context).run()
     except SpecialopsError as error:
-        print(f"specialops: {error}", file=sys.stderr)
+        say(f"specialops: {error}", single_line=True)
         sys.exit(error.exit_code)
     finally:
         context.close()

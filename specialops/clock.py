@@ -1,8 +1,13 @@
 """The one clock every part of specialops reads for "now".
 
 Tests, snapshots and demo data fix it either in-process with :func:`freeze`
-or, for subprocesses, with the ``SPECIALOPS_NOW`` environment variable
-(an ISO 8601 timestamp; a naive one is taken as UTC).
+or, for subprocesses run as root, with the ``SPECIALOPS_NOW`` environment
+variable (an ISO 8601 timestamp; a naive one is taken as UTC).
+
+Times stamp the audit log and every record, so any other login's
+``SPECIALOPS_NOW`` is ignored: only root, who can set the system clock
+anyway, may move it (as only root may name another login with
+``SPECIALOPS_USER``, :mod:`specialops.identity`).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ def now() -> datetime:
     if _fixed is not None:
         return _fixed
     env = os.environ.get("SPECIALOPS_NOW")
-    if env:
+    if env and os.getuid() == 0:
         return _parse(env).astimezone(UTC)
     return datetime.now(UTC)
 

@@ -8,6 +8,7 @@ The database is found from ``--db``, else ``SPECIALOPS_DB``, else the
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,12 @@ from platformdirs import user_config_path, user_data_path
 from specialops.errors import UsageError
 
 APP_NAME = "specialops"
+SQLITE_PREFIX = "sqlite:///"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a ``sqlite:///`` location, taken literally (never URL-decoded)."""
+    return Path(url.removeprefix(SQLITE_PREFIX)) if url.startswith(SQLITE_PREFIX) else None
 
 
 def config_file() -> Path:
@@ -36,9 +43,7 @@ class Settings:
     @property
     def db_path(self) -> Path | None:
         """The database file, when the database is SQLite on disk."""
-        if self.db_url.startswith("sqlite:///"):
-            return Path(self.db_url.removeprefix("sqlite:///"))
-        return None
+        return sqlite_path(self.db_url)
 
     @property
     def db_label(self) -> str:
@@ -64,13 +69,36 @@ def _read_config() -> dict:
         raise UsageError(f"cannot read config file {path}: {error}") from error
 
 
+_URL_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
+_POSTGRES = ("postgresql", "postgres")
+
+
 def to_url(location: str) -> str:
-    """Turn a path or URL given by a person into a SQLAlchemy URL."""
-    if "://" in location:
-        if location.startswith("postgres://"):
-            location = "postgresql://" + location.removeprefix("postgres://")
+    """Turn a path or URL given by a person into the location the store opens.
+
+    A path is a path: a ``?``, ``%`` or ``file:`` in it is part of the file
+    name. Only ``postgresql://`` (``postgres://``, ``postgresql+driver://``)
+    and ``sqlite:///PATH`` are URLs; the path of the latter is taken literally
+    too. The result for a file is ``sqlite:///`` followed by its absolute path
+    as it is (see :func:`specialops.store.store.sqlite_path`).
+    """
+    found = _URL_SCHEME.match(location)
+    if found is None:
+        return SQLITE_PREFIX + str(Path(location).expanduser().resolve())
+    scheme = found["scheme"].lower()
+    if location == "sqlite://":
+        return location  # in memory
+    if scheme == "sqlite" and location.startswith(SQLITE_PREFIX):
+        path = location.removeprefix(SQLITE_PREFIX)
+        return SQLITE_PREFIX + str(Path(path).expanduser().resolve()) if path else location
+    if scheme.partition("+")[0] in _POSTGRES:
+        if scheme == "postgres":
+            return "postgresql://" + location[found.end() :]
         return location
-    return "sqlite:///" + str(Path(location).expanduser().resolve())
+    raise UsageError(
+        f"'{location}' is not a database specialops opens: give a file path "
+        "(./NAME for a file whose name looks like a URL) or a postgresql:// URL"
+    )
 
 
 def resolve(db: str | None = None) -> Settings:

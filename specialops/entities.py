@@ -7,11 +7,12 @@ with :func:`register` as it lands (SPEC §9.1 fixes the field names).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from specialops.errors import UsageError
+from specialops.identity import Actor
 from specialops.models.base import Record
 
 Kind = Literal[
@@ -82,6 +83,43 @@ class FieldSpec:
         return next((c for c in self.choices if c.value == value), None)
 
 
+@dataclass(frozen=True, slots=True)
+class RowChange:
+    """One row an import would write, as the entity's governor sees it.
+
+    Values are by model column, as stored (money in minor units, references
+    as ids, booleans as 0/1). ``old`` holds the record's current values of
+    the file's columns and ``record_id`` its id; both are empty for a new
+    record. ``changed`` names the columns the row changes (for a new record,
+    every column it gives a value).
+    """
+
+    line: int
+    record_id: int | None
+    old: Mapping[str, Any]
+    new: Mapping[str, Any]
+    changed: frozenset[str]
+
+    @property
+    def is_new(self) -> bool:
+        return self.record_id is None
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A row the app's rules do not let the actor write: its line, the field and why."""
+
+    line: int
+    field: str | None
+    reason: str
+
+
+# ``governor(session, actor, rows)`` reads what its rules need once (``session`` is one
+# read transaction), is handed the rows of one import in file order and yields the
+# refused ones; rules over the whole file (a last admin) are decided once the rows end.
+Governor = Callable[[Any, Actor, Iterator[RowChange]], Iterable[Refusal]]
+
+
 @dataclass(frozen=True)
 class EntitySpec:
     """An entity as import, export and forms see it; ``key`` identifies a record.
@@ -91,6 +129,13 @@ class EntitySpec:
     ``derive(store)`` is called once per import and returns a function from
     the row's values by column to the derived ones; a derived column that
     the file also carries is filled only where the file left it empty.
+
+    An import writes a record only as the app would: ``write_action`` is the
+    permission every inserted or updated row needs (``None``: the governor
+    decides per row), and ``governor`` applies the area's own rules to the
+    rows that would be written (see :data:`Governor`). It is handed the new
+    rows that give a ``guarded`` field a value and the updates that change
+    one (``guarded=None``: every row that would be written).
     """
 
     name: str
@@ -102,12 +147,25 @@ class EntitySpec:
     reveal_action: str = "customer.reveal_pii"
     derive: Callable[[Any], Callable[[dict[str, Any]], dict[str, Any]]] | None = None
     derived: tuple[str, ...] = ()
+    write_action: str | None = None
+    governor: Governor | None = None
+    guarded: tuple[str, ...] | None = None
     by_name: dict[str, FieldSpec] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
         if self.key not in self.by_name:
             raise ValueError(f"{self.name}: key {self.key!r} is not one of its fields")
+        unknown = [n for n in self.guarded or () if n not in self.by_name]
+        if unknown:
+            raise ValueError(f"{self.name}: guarded {unknown} are not its fields")
+
+    @property
+    def guarded_columns(self) -> frozenset[str] | None:
+        """The columns of the ``guarded`` fields (``None``: every column)."""
+        if self.guarded is None:
+            return None
+        return frozenset(self.by_name[n].column for n in self.guarded)
 
     @property
     def key_field(self) -> FieldSpec:

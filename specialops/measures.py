@@ -19,8 +19,10 @@ and what imports and forms accept stay the area's words.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import Enum, IntEnum
 from typing import Any, TypeVar, overload
 
@@ -28,8 +30,10 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from specialops.errors import ValidationError
+from specialops.io.convert import NUMBER_LIMIT, NUMBER_LIMIT_TEXT
 
 R = TypeVar("R")
+_LIMIT = float(NUMBER_LIMIT)
 
 
 class Direction(Enum):
@@ -108,12 +112,42 @@ class Vocabulary:
         return Thresholds(self.direction(direction), warning, critical, target)
 
     def reading(self, previous: str | None, value: float, thresholds: Thresholds) -> Crossing:
-        """What a new reading does to a measure last at the level named ``previous``."""
+        """What a new reading does to a measure last at the level named ``previous``.
+
+        A reading that is not a finite number in range raises ValidationError
+        (see :func:`finite`).
+        """
+        finite(value, "value")
         return crossing(self.level_of(previous), level_of(value, thresholds))
 
     def level(self, value: float, direction: str, warning: float, critical: float) -> str:
         """The area's name of the level a reading gives against stored thresholds."""
         return self.name(level_of(value, self.thresholds(direction, warning, critical)))
+
+
+def finite(value: Any, field: str) -> float:
+    """``value`` as a float when it is a finite number within the numbers' range.
+
+    Readings, targets and thresholds all pass here, however they were typed
+    (a form, the command line, an import, a feed): ``nan``, ``inf`` and
+    ``1e400`` would make every comparison with them meaningless. Raises
+    :class:`ValidationError` naming ``field`` and the accepted range.
+    """
+    number = math.nan
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond any float
+            number = math.inf
+    if not math.isfinite(number) or abs(number) > _LIMIT:
+        shown = str(value)
+        shown = shown if len(shown) <= 24 else shown[:20] + "…"
+        raise ValidationError(
+            f"{field}: {shown} is not accepted: a number here is finite, "
+            f"from -{NUMBER_LIMIT_TEXT} to {NUMBER_LIMIT_TEXT}",
+            field=field,
+        )
+    return number
 
 
 def out_of_order(thresholds: Thresholds) -> bool:
@@ -140,6 +174,10 @@ def check(
     when higher is better, critical ≤ warning ≤ target; when lower is better,
     the other way round.
     """
+    finite(warning, "warning")
+    finite(critical, "critical")
+    if target is not None:
+        finite(target, "target")
     found = vocabulary.thresholds(direction, warning, critical, target)
     if out_of_order(found):
         raise ValidationError(vocabulary.order_errors[direction], field=vocabulary.order_field)

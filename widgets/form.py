@@ -12,6 +12,10 @@ a few labelled choices.
 Dates and numbers typed in a form are read by the same readers as imported
 cells (:mod:`specialops.io.convert`): :func:`read_date`, :func:`read_number`
 and :func:`read_integer`, which the field checks and the savers both call.
+
+Titles, labels, choices and values may quote data: control characters show as
+stand-ins (:func:`specialops.terminal_text.visible`) and nothing is read as
+markup. A value shown with stand-ins and left as it is saves as it was stored.
 """
 
 from __future__ import annotations
@@ -32,7 +36,10 @@ from textual.widgets.option_list import Option
 
 from specialops.errors import SpecialopsError, StaleRecordError, ValidationError
 from specialops.io.convert import parse_date, parse_number
+from specialops.terminal_text import visible
+from specialops.text_rules import text_problem
 from specialops.widgets.modals import ConfirmModal, one_line
+from specialops.widgets.safe import safe_text
 
 RELOAD = "reload"
 
@@ -61,6 +68,9 @@ class FormField:
     def problem(self, text: str) -> str | None:
         if not text.strip():
             return "required 必填" if self.required else None
+        # The one rule for text coming in; a stored value left as it was is not new text.
+        if text != self.value and (refused := text_problem(text)) is not None:
+            return refused
         return self.check(text) if self.check else None
 
 
@@ -160,26 +170,38 @@ class FormModal(ModalScreen[Any]):
         self.save = save
         self.check = check
         self.saving = False
+        # A value shown with stand-ins, and the value itself: saved as it was if left alone.
+        self._shown: dict[str, tuple[str, str]] = {}
+
+    def _initial(self, f: FormField) -> str:
+        shown = visible(f.value, single_line=not f.lines)
+        if shown != f.value:
+            self._shown[f.name] = (shown, f.value)
+        return shown
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, id="form-title", markup=False)
+            yield Label(visible(self.title_text, single_line=True), id="form-title", markup=False)
             with VerticalScroll():
                 for f in self.fields:
                     label = f.label + (" *" if f.required else "")
-                    yield Label(label, classes="form-label", markup=False)
+                    yield Label(
+                        visible(label, single_line=True), classes="form-label", markup=False
+                    )
                     if f.choices:
                         yield Select(
-                            list(f.choices),
+                            [(_option(label), value) for label, value in f.choices],
                             value=f.value if f.value else Select.NULL,
                             id=f"field-{f.name}",
                             allow_blank=not f.required,
                             compact=True,
                         )
                     elif f.lines:
-                        yield TextArea(f.value, id=f"field-{f.name}", soft_wrap=True)
+                        yield TextArea(self._initial(f), id=f"field-{f.name}", soft_wrap=True)
                     else:
-                        yield Input(f.value, placeholder=f.placeholder, id=f"field-{f.name}")
+                        yield Input(
+                            self._initial(f), placeholder=f.placeholder, id=f"field-{f.name}"
+                        )
                     yield Static("", id=f"error-{f.name}", classes="form-error", markup=False)
             yield Static("", id="form-message", markup=False)
             with Horizontal():
@@ -201,6 +223,9 @@ class FormModal(ModalScreen[Any]):
                 found[f.name] = widget.text
             else:
                 found[f.name] = widget.value  # type: ignore[attr-defined]
+            shown, stored = self._shown.get(f.name, (None, None))
+            if stored is not None and found[f.name] == shown:
+                found[f.name] = stored
         return found
 
     def problems(self) -> dict[str, str]:
@@ -309,8 +334,8 @@ class ChoiceModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, id="choice-title", markup=False)
-            yield OptionList(*(Option(label, id=key) for key, label in self.choices))
+            yield Label(visible(self.title_text, single_line=True), id="choice-title", markup=False)
+            yield OptionList(*(Option(_option(label), id=key) for key, label in self.choices))
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
@@ -321,3 +346,10 @@ class ChoiceModal(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _option(label: str | Text) -> Text:
+    """A choice's label as ``Text``: a string would be read as markup."""
+    if isinstance(label, Text):
+        return safe_text(label)
+    return Text(visible(label, single_line=True))

@@ -27,6 +27,8 @@ from textual.reactive import var
 from textual.strip import Strip
 from textual.widget import Widget
 
+from specialops.terminal_text import visible
+
 CARD_HEIGHT = 4  # three lines of text and a blank line
 MIN_COLUMN = 26
 HEALTH_STYLE = {
@@ -239,16 +241,16 @@ class Kanban(Widget, can_focus=True):
         health = getattr(card, "health", "green")
         text = Text(no_wrap=True, overflow="crop")
         text.append(f" {HEALTH_LETTER.get(health, '?')} ", HEALTH_STYLE.get(health, Style()))
-        text.append(f" {card.code}", Style(bold=True))
+        text.append(visible(f" {card.code}", single_line=True), Style(bold=True))
         text.append(f"  {card.days_in_stage}d\n", Style(dim=True))
-        name = Text(card.name, no_wrap=True, overflow="crop")
+        name = Text(visible(card.name, single_line=True), no_wrap=True, overflow="crop")
         name.truncate(width, overflow="crop")
         text.append_text(name)
         text.append("\n")
         meta = f"PM {card.manager or '-'}"
         if card.next_milestone:
             meta += f"  MS {card.next_milestone}"
-        line = Text(meta, style=Style(dim=not focused))
+        line = Text(visible(meta, single_line=True), style=Style(dim=not focused))
         line.truncate(width, overflow="crop")
         text.append_text(line)
         if focused:
@@ -276,7 +278,8 @@ class Kanban(Widget, can_focus=True):
         strips = self._card_strips.get(key)
         if strips is None:
             kanban_column = self.columns[column]
-            head = Text(f"{kanban_column.title} ({len(kanban_column.cards)})", no_wrap=True)
+            title = visible(kanban_column.title, single_line=True)
+            head = Text(f"{title} ({len(kanban_column.cards)})", no_wrap=True)
             head.truncate(width, overflow="crop")
             head.stylize(Style(bold=True, reverse=here and self.has_focus, underline=here))
             strips = self._card_strips[key] = self._strips(head, width, 1, base)

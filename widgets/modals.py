@@ -1,4 +1,8 @@
-"""Small typed modals: an error line, a yes/no question, a record's fields, the key help."""
+"""Small typed modals: an error line, a yes/no question, a record's fields, the key help.
+
+Titles, messages and values may quote data: they are shown with control characters
+as stand-ins and never read as markup (:mod:`specialops.widgets.safe`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Label
+
+from specialops.terminal_text import visible
+from specialops.widgets.safe import SafeStatic
 
 
 def one_line(error: BaseException | str) -> str:
@@ -48,8 +55,10 @@ class MessageModal(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, id="message-title", markup=False)
-            yield Static(self.message, id="message-body", markup=False)
+            yield Label(
+                visible(self.title_text, single_line=True), id="message-title", markup=False
+            )
+            yield SafeStatic(self.message, id="message-body")
 
     def action_dismiss_modal(self) -> None:
         self.dismiss(None)
@@ -87,7 +96,7 @@ class ConfirmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.question, id="question", markup=False)
+            yield SafeStatic(self.question, id="question")
             with Horizontal():
                 yield Button(self.yes, id="yes", variant="primary")
                 yield Button(self.no, id="no")
@@ -129,8 +138,8 @@ class FieldsModal(ModalScreen[None]):
         for label, value in self.fields:
             table.add_row(label, value)
         with Vertical():
-            yield Label(self.title_text, id="fields-title", markup=False)
-            yield Static(table, id="fields")
+            yield Label(visible(self.title_text, single_line=True), id="fields-title", markup=False)
+            yield SafeStatic(table, id="fields")
 
     def action_dismiss_modal(self) -> None:
         self.dismiss(None)
@@ -167,7 +176,7 @@ class HelpScreen(ModalScreen[None]):
         with Vertical():
             yield Label("Keys 按鍵說明  (Esc to close)", id="help-title")
             with VerticalScroll():
-                yield Static(table, id="help-keys")
+                yield SafeStatic(table, id="help-keys")
 
     def action_dismiss_modal(self) -> None:
         self.dismiss(None)

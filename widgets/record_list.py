@@ -31,6 +31,7 @@ from textual.widgets import Input
 from textual.worker import Worker, get_current_worker
 
 from specialops.listing import Column, PageSource, Row
+from specialops.terminal_text import visible
 from specialops.widgets.messages import forward_failure
 
 PAGE = 100
@@ -145,7 +146,8 @@ class RecordRows(ScrollView, can_focus=True):
         line = Text(no_wrap=True, end="")
         for index, (cell, width) in enumerate(zip(cells, widths, strict=True)):
             column = self.columns[index]
-            text = Text(cell.replace("\n", " "), no_wrap=True, end="")
+            # One line per row; other controls shown as stand-ins, never sent to the terminal.
+            text = Text(visible(cell.replace("\n", " "), single_line=True), no_wrap=True, end="")
             suffix = marker.get(index, "")
             text.truncate(width - cell_len(suffix), overflow="crop")
             text.append(suffix)

@@ -15,6 +15,8 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
+from specialops.terminal_text import visible
+
 LABEL = 18
 
 
@@ -81,7 +83,7 @@ def render_timeline(bars: Sequence[Bar], today: date, width: int) -> Text:
         if cells[now] == " ":
             cells[now] = "|"
         late = bar.milestone and not bar.achieved and bar.start and bar.start < today
-        text.append(_fit(bar.label, LABEL) + " ")
+        text.append(_fit(visible(bar.label, single_line=True), LABEL) + " ")
         text.append("".join(cells) + "\n", style="bold red" if late else "")
         if any(c != " " for c in base):
             if base[now] == " ":

@@ -6,9 +6,12 @@ characters are East-Asian-ambiguous and draw double-width there).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from rich.text import Text
+
+from specialops.terminal_text import visible
 
 LEVEL_STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red"}
 
@@ -24,14 +27,19 @@ def trend_chart(
 ) -> Text:
     """Rows top to bottom: a point per reading, ``-`` the warning line, ``=`` the critical one."""
     text = Text()
+    unit = visible(unit, single_line=True)  # an indicator's unit is data
     if not values:
         text.append("no readings yet 尚無讀數", style="dim")
         return text
-    low = min(*values, warning, critical)
-    high = max(*values, warning, critical)
+    # A stored value that is not a finite number (``inf``) is left out of the scale
+    # and drawn as "?" on the top row: shown as invalid, never a broken chart.
+    scale = [v for v in (*values, warning, critical) if math.isfinite(v)] or [0.0]
+    low, high = min(scale), max(scale)
     span = (high - low) or 1.0
 
-    def row_of(value: float) -> int:
+    def row_of(value: float) -> int | None:
+        if not math.isfinite(value):
+            return None
         return round((value - low) / span * (height - 1))
 
     warn_row, crit_row = row_of(warning), row_of(critical)
@@ -45,7 +53,10 @@ def trend_chart(
             label = ""
         text.append(f"{label:>{label_width}} |")
         for value, level in zip(values, levels, strict=True):
-            if row_of(value) == row:
+            at = row_of(value)
+            if at is None and row == height - 1:
+                text.append(" ?", style="bold magenta")
+            elif at == row:
                 text.append(" *", style=LEVEL_STYLE.get(level, ""))
             elif row == crit_row:
                 text.append("==", style="red")
@@ -63,3 +74,10 @@ def trend_chart(
         text.append("\n")
     text.rstrip()
     return text
+
+
+def reading_text(value: float, unit: str = "") -> str:
+    """A reading as shown beside its chart; a stored value that is not finite shows as invalid."""
+    if not math.isfinite(value):
+        return "— (invalid 無效)"
+    return f"{value:g}{visible(unit, single_line=True)}"

@@ -16,8 +16,10 @@ from textual.widgets import Static
 from specialops.permissions import can
 from specialops.screens.shell.base import AreaScreen
 from specialops.screens.tickets.detail import push_form
+from specialops.terminal_text import visible
 from specialops.widgets.form import FormField, FormModal
 from specialops.widgets.record_list import RecordList
+from specialops.widgets.safe import SafeStatic
 
 SPARK = "▁▂▃▄▅"
 
@@ -76,12 +78,12 @@ class CustomerScreen(AreaScreen):
         self.history: Any = None
 
     def compose_body(self) -> ComposeResult:
-        yield Static(f"Customer 客戶 {self.code}", id="customer-title", classes="area-title")
+        yield SafeStatic(f"Customer 客戶 {self.code}", id="customer-title", classes="area-title")
         with Horizontal(id="customer-body"):
             with VerticalScroll(id="customer-card"):
-                yield Static("loading 載入中", id="customer-info")
+                yield SafeStatic("loading 載入中", id="customer-info")
             with VerticalScroll(id="customer-history"):
-                yield Static("", id="customer-history-text")
+                yield SafeStatic("", id="customer-history-text")
 
     def on_mount(self) -> None:
         self._load()
@@ -127,23 +129,29 @@ class CustomerScreen(AreaScreen):
             info.append(f"{sat.average:.1f} / 5 ({sat.count})  {trend_text(sat.trend)}\n")
         info.append("\nNeeds 服務需求\n", style="bold")
         for need in history.needs:
-            info.append(f"- {need.need} ({need.status})\n")
+            info.append(visible(f"- {need.need} ({need.status})\n"))
         info.append("\nPurchases 購買紀錄\n", style="bold")
         for purchase in history.purchases:
             info.append(
-                f"{purchase.purchased_on} {purchase.product} {purchase.amount / 100:,.0f}\n"
+                visible(
+                    f"{purchase.purchased_on} {purchase.product} {purchase.amount / 100:,.0f}\n"
+                )
             )
         self.query_one("#customer-info", Static).update(info)
         out = Text()
         out.append(f"Tickets 工單 ({history.ticket_count})\n", style="bold")
         for t in history.tickets:
-            out.append(f"{t.code} {_when(t.opened_at)} {STATUS_LABELS.get(t.status, t.status)} ")
-            out.append(f"{t.subject}\n")
+            out.append(
+                visible(f"{t.code} {_when(t.opened_at)} {STATUS_LABELS.get(t.status, t.status)} ")
+            )
+            out.append(visible(f"{t.subject}\n"))
         out.append("\nFollow-ups 回訪\n", style="bold")
         for f in history.followups:
             score = f" {f.satisfaction}/5" if f.satisfaction else ""
-            out.append(f"{f.code} {f.due_date} {FOLLOWUP_STATUS.get(f.status, f.status)}{score}")
-            out.append(f" {f.comments or ''}\n")
+            out.append(
+                visible(f"{f.code} {f.due_date} {FOLLOWUP_STATUS.get(f.status, f.status)}{score}")
+            )
+            out.append(visible(f" {f.comments or ''}\n"))
         self.query_one("#customer-history-text", Static).update(out)
 
     def action_back(self) -> None:

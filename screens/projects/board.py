@@ -19,6 +19,7 @@ from specialops.screens.projects.detail import (
 )
 from specialops.screens.shell.base import AreaScreen
 from specialops.widgets.kanban import Kanban, KanbanColumn
+from specialops.widgets.safe import SafeStatic
 
 FOOTER_DELAY = 0.2  # seconds the cursor rests before the footer shows the keys of its card
 STEP_KEYS = {"projects.advance": "forward", "projects.back": "back"}
@@ -50,7 +51,7 @@ class ProjectBoardScreen(AreaScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("Projects 項目看板", id="board-title", classes="area-title", markup=False)
         yield Kanban(id="board")
-        yield Static("", id="board-reasons", markup=False)
+        yield SafeStatic("", id="board-reasons")
 
     def on_mount(self) -> None:
         self.query_one(Kanban).focus()

@@ -23,6 +23,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 from specialops import clock
 from specialops.errors import ValidationError
 from specialops.screens.shell.base import AppHeader
+from specialops.terminal_text import visible
 from specialops.widgets.form import (
     RELOAD,
     ChoiceModal,
@@ -35,6 +36,7 @@ from specialops.widgets.form import (
 from specialops.widgets.messages import forward_failure
 from specialops.widgets.modals import ConfirmModal, MessageModal
 from specialops.widgets.record_list import RecordList
+from specialops.widgets.safe import SafeStatic
 from specialops.widgets.timeline import Bar, Timeline
 
 RAG_STYLE = {"red": "bold white on red", "amber": "bold black on yellow", "green": "black on green"}
@@ -150,9 +152,9 @@ def tab_labels(width: int) -> dict[str, str]:
 def _choice(step: Any) -> Text:
     """A step in the list: a blocked one dimmed, with the engine's reasons under it."""
     if not step.reasons:
-        return Text(step.label)
-    text = Text(step.label, style="dim")
-    text.append(f"\n  blocked 受阻: {'; '.join(step.reasons)}", style="dim italic")
+        return Text(visible(step.label))
+    text = Text(visible(step.label), style="dim")
+    text.append(visible(f"\n  blocked 受阻: {'; '.join(step.reasons)}"), style="dim italic")
     return text
 
 
@@ -160,7 +162,7 @@ def step_blocked_modal(code: str, label: str, reasons: Sequence[str]) -> Message
     """Why a chosen lifecycle step is not possible now."""
     body = Text()
     body.append("Why 原因:\n", style="bold")
-    body.append("\n".join(f"- {reason}" for reason in reasons))
+    body.append(visible("\n".join(f"- {reason}" for reason in reasons)))
     title = f"{code}: {label} - not possible now 目前無法執行"
     return MessageModal(title, body, kind="warning")
 
@@ -272,22 +274,22 @@ class ProjectDetailScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield AppHeader(self.context, "Projects 項目看板")
-        yield Static(self.code, id="project-title", classes="area-title", markup=False)
+        yield SafeStatic(self.code, id="project-title", classes="area-title")
         yield Static("", id="project-keys", markup=False)
         labels = tab_labels(self.app.size.width)
         with TabbedContent(id="project-tabs"):
             with TabPane(labels["overview"], id="overview"), VerticalScroll():
-                yield Static("Loading 載入中", id="overview-body")
+                yield SafeStatic("Loading 載入中", id="overview-body")
             with TabPane(labels["plan"], id="plan"), Vertical(id="plan-body"):
                 yield Timeline(id="timeline")
             with TabPane(labels["meetings"], id="meetings"), VerticalScroll():
-                yield Static("", id="meetings-body")
+                yield SafeStatic("", id="meetings-body")
             with TabPane(labels["issues"], id="issues"), VerticalScroll():
-                yield Static("", id="issues-body")
+                yield SafeStatic("", id="issues-body")
             with TabPane(labels["acceptance"], id="acceptance"), VerticalScroll():
-                yield Static("", id="acceptance-body")
+                yield SafeStatic("", id="acceptance-body")
             with TabPane(labels["history"], id="history"), VerticalScroll():
-                yield Static("", id="history-body")
+                yield SafeStatic("", id="history-body")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -322,8 +324,8 @@ class ProjectDetailScreen(Screen):
         self.data = data
         p = data.project
         title = Text(no_wrap=True, overflow="ellipsis")
-        title.append(f"{p.code} {p.name}  ", style="bold")
-        title.append(f"{stage_label(p.stage)} {p.stage}  PM {data.manager or '-'}  ")
+        title.append(visible(f"{p.code} {p.name}  ", single_line=True), style="bold")
+        title.append(visible(f"{stage_label(p.stage)} {p.stage}  PM {data.manager or '-'}  "))
         if p.stage in ACTIVE_STAGES:  # a closed or cancelled project has no health to watch
             title.append_text(_rag(data.health.colour))
         self.query_one("#project-title", Static).update(title)
@@ -398,7 +400,9 @@ class ProjectDetailScreen(Screen):
         health.append_text(_rag(data.health.colour))
         kpi = data.health.kpi or "not measured 未量測"
         health.append(f"  schedule {data.health.schedule}, cost {data.health.cost}, KPI {kpi}")
-        reasons = Text("\n".join(f"  - {r}" for r in data.health.reasons) or "  on plan 正常")
+        reasons = Text(
+            visible("\n".join(f"  - {r}" for r in data.health.reasons)) or "  on plan 正常"
+        )
         kpis = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
         for name in ("KPI", "Value 實際", "Target 目標", "RAG", "Trend 趨勢"):
             kpis.add_column(name, no_wrap=True)
@@ -442,13 +446,14 @@ class ProjectDetailScreen(Screen):
             return Text("No meetings yet. 尚無會議。", style="dim")
         parts: list[Any] = []
         for meeting, items in data.meetings:
-            parts.append(Text(f"{meeting.held_on}  {meeting.title}", style="bold"))
-            parts.append(Text(f"  attendees 出席: {meeting.attendees or '-'}"))
-            parts.append(Text(f"  minutes 紀要: {meeting.minutes or '-'}"))
-            parts.append(Text(f"  decisions 決議: {meeting.decisions or '-'}"))
+            parts.append(Text(visible(f"{meeting.held_on}  {meeting.title}"), style="bold"))
+            parts.append(Text(visible(f"  attendees 出席: {meeting.attendees or '-'}")))
+            parts.append(Text(visible(f"  minutes 紀要: {meeting.minutes or '-'}")))
+            parts.append(Text(visible(f"  decisions 決議: {meeting.decisions or '-'}")))
             for item in items:
                 mark = "x" if item.status == "done" else " "
-                parts.append(Text(f"  [{mark}] {item.title} ({item.owner}, {item.due_date})"))
+                line = f"  [{mark}] {item.title} ({item.owner}, {item.due_date})"
+                parts.append(Text(visible(line)))
             parts.append(Text(""))
         return Group(*parts)
 
@@ -472,21 +477,26 @@ class ProjectDetailScreen(Screen):
         parts: list[Any] = []
         for application, opinions in data.applications:
             parts.append(
-                Text(f"Round 第 {application.round} 次  {application.status}  "
-                     f"by {application.submitted_by}", style="bold")
+                Text(visible(f"Round 第 {application.round} 次  {application.status}  "
+                             f"by {application.submitted_by}"), style="bold")
             )  # fmt: skip
-            parts.append(Text(f"  result report 成果報告: {application.result_report}"))
-            parts.append(Text(f"  test report 測試報告: {application.test_report}"))
-            parts.append(Text(f"  documents 文件: {application.documents or '-'}"))
+            parts.append(Text(visible(f"  result report 成果報告: {application.result_report}")))
+            parts.append(Text(visible(f"  test report 測試報告: {application.test_report}")))
+            parts.append(Text(visible(f"  documents 文件: {application.documents or '-'}")))
             for o in opinions:
-                parts.append(Text(f"  opinion 意見 [{o.verdict}] {o.reviewer}: {o.opinion}"))
+                opinion = f"  opinion 意見 [{o.verdict}] {o.reviewer}: {o.opinion}"
+                parts.append(Text(visible(opinion)))
         if data.rectifications:
             parts.append(Text("\nRectification items 整改項", style="bold"))
             for item in data.rectifications:
                 mark = "x" if item.status == "closed" else " "
                 note = f" - {item.closing_note}" if item.closing_note else ""
                 parts.append(
-                    Text(f"  [{mark}] {item.title} ({item.owner}, due {item.due_date}){note}")
+                    Text(
+                        visible(
+                            f"  [{mark}] {item.title} ({item.owner}, due {item.due_date}){note}"
+                        )
+                    )
                 )
         if not parts:
             return Text("No acceptance application yet. 尚未申請驗收。", style="dim")
@@ -512,8 +522,8 @@ class ProjectDetailScreen(Screen):
             local = entry.at.astimezone(clock.local_zone())
             log.add_row(f"{local:%m-%d %H:%M}", entry.username, entry.action, entry.code or "",
                         entry.comment or "")  # fmt: skip
-        changes = [Text(f"  {c.changed_at:%Y-%m-%d} {c.what} - {c.why} (approved {c.approved_by})")
-                   for c in data.changes]  # fmt: skip
+        changes = [Text(visible(f"  {c.changed_at:%Y-%m-%d} {c.what} - {c.why} "
+                                f"(approved {c.approved_by})")) for c in data.changes]  # fmt: skip
         parts: list[Any] = [Text("Time in stage 各階段時間 (GEN-3)", style="bold"), stays]
         if changes:
             parts += [Text("\nPlan changes 計劃變更", style="bold"), *changes]

@@ -19,6 +19,7 @@ from textual.widgets import Footer, Static
 from specialops import clock
 from specialops.permissions import can
 from specialops.screens.shell.base import AppHeader
+from specialops.terminal_text import visible
 from specialops.widgets.form import (
     FormField,
     FormModal,
@@ -30,7 +31,8 @@ from specialops.widgets.form import (
     read_number,
 )
 from specialops.widgets.messages import forward_failure
-from specialops.widgets.trend import trend_chart
+from specialops.widgets.safe import SafeStatic
+from specialops.widgets.trend import reading_text, trend_chart
 
 if TYPE_CHECKING:
     from specialops.areas.risks.screen_queries import RiskDetailView
@@ -74,11 +76,11 @@ class RiskDetailScreen(Screen):
     def compose(self) -> ComposeResult:
         yield AppHeader(self.context, f"Risk 風險 {self.code}")
         with VerticalScroll(id="risk-detail"):
-            yield Static("loading", id="risk-summary")
-            yield Static("", id="risk-assessments")
-            yield Static("", id="risk-actions")
-            yield Static("", id="risk-indicators")
-            yield Static("", id="risk-history")
+            yield SafeStatic("loading", id="risk-summary")
+            yield SafeStatic("", id="risk-assessments")
+            yield SafeStatic("", id="risk-actions")
+            yield SafeStatic("", id="risk-indicators")
+            yield SafeStatic("", id="risk-history")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -134,7 +136,7 @@ class RiskDetailScreen(Screen):
             ("Consequence 後果", risk.consequence or "-"),
         ]
         for label, value in rows:
-            summary.add_row(label, Text(value))
+            summary.add_row(label, Text(visible(value)))
         inherent = Text.assemble(
             f"inherent L{risk.likelihood or '-'}×I{risk.impact or '-'} ", _level(risk.level)
         )
@@ -197,11 +199,13 @@ class RiskDetailScreen(Screen):
             sign = ">=" if indicator.direction == "higher_worse" else "<="
             last = readings[-1] if readings else None
             head = Text.assemble(
-                f"{indicator.code} {indicator.name}: ",
-                (f"{last.value:g}{indicator.unit}" if last else "-", "bold"),
-                f"  {last.level if last else '-'}   warning {sign} {indicator.warning:g}, "
-                f"critical {sign} {indicator.critical:g}"
-                + (f"   fed by {indicator.feed}" if indicator.feed else ""),
+                visible(f"{indicator.code} {indicator.name}: ", single_line=True),
+                (reading_text(last.value, indicator.unit) if last else "-", "bold"),
+                visible(
+                    f"  {last.level if last else '-'}   warning {sign} {indicator.warning:g}, "
+                    f"critical {sign} {indicator.critical:g}"
+                    + (f"   fed by {indicator.feed}" if indicator.feed else "")
+                ),
             )
             chart = trend_chart(
                 [r.value for r in readings],

@@ -15,6 +15,7 @@ from specialops.screens.shell.base import AreaScreen
 from specialops.widgets.form import FormField, FormModal
 from specialops.widgets.heat_map import HeatMap
 from specialops.widgets.record_list import RecordList
+from specialops.widgets.safe import SafeStatic
 
 if TYPE_CHECKING:
     from specialops.areas.risks.screen_queries import RegisterMap
@@ -58,7 +59,7 @@ class RiskRegisterScreen(AreaScreen):
         with Horizontal(id="risks-body"):
             with Vertical(id="risks-side"):
                 yield HeatMap(self._level_of, id="heat-map")
-                yield Static("", id="risks-filters", markup=False)
+                yield SafeStatic("", id="risks-filters")  # category codes are data
             yield RecordList(self.source, id="risks")
 
     def _level_of(self, likelihood: int, impact: int) -> str:

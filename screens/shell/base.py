@@ -10,6 +10,7 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker
 
 from specialops.permissions import ROLES
+from specialops.terminal_text import visible
 from specialops.widgets.messages import forward_failure
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ class AppHeader(Static):
             f" specialops | {area} | {person} {actor.role} {role}{acting} | "
             f"{context.settings.db_label}"
         )
-        super().__init__(text, markup=False, id="app-header")
+        super().__init__(visible(text, single_line=True), markup=False, id="app-header")
 
 
 class AreaScreen(Screen):

@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from specialops.screens.shell import registry
 from specialops.screens.shell.base import AreaScreen
+from specialops.widgets.safe import SafeStatic
 
 NOT_SET_UP = "not set up yet 尚未設定"
 SEVERITY_STYLE = {"critical": "red", "warning": "yellow"}
@@ -29,11 +30,11 @@ class HomeData:
     approvals: list[str]
 
 
-class AreaCard(Static):
+class AreaCard(SafeStatic):
     """One area: its number key, name and headline figure."""
 
     def __init__(self, entry: registry.ScreenEntry, number: str) -> None:
-        super().__init__(id=f"card-{entry.key}", classes="area-card", markup=False)
+        super().__init__(id=f"card-{entry.key}", classes="area-card")
         self.entry = entry
         self.number = number
         self.show(None)
@@ -65,11 +66,11 @@ class HomeScreen(AreaScreen):
                     yield Static("Alerts 警示", classes="panel-title")
                     # Tab reaches it and the arrows scroll it when alerts outgrow the panel.
                     with VerticalScroll(classes="panel-body"):
-                        yield Static("loading", id="alerts", markup=False)
+                        yield SafeStatic("loading", id="alerts")
                 with Vertical(classes="home-panel", id="approvals-panel"):
                     yield Static("My approvals 待我審批", classes="panel-title")
                     with VerticalScroll(classes="panel-body"):
-                        yield Static("loading", id="approvals", markup=False)
+                        yield SafeStatic("loading", id="approvals")
 
     def on_mount(self) -> None:
         self.refresh_data()

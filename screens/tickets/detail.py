@@ -20,7 +20,9 @@ from textual.widgets import Static
 
 from specialops.permissions import can
 from specialops.screens.shell.base import AreaScreen
+from specialops.terminal_text import visible
 from specialops.widgets.form import FormField, FormModal
+from specialops.widgets.safe import SafeStatic
 
 if TYPE_CHECKING:
     from specialops.areas.tickets.screen_queries import AgentLoad, TicketRef
@@ -226,7 +228,7 @@ def ticket_text(detail) -> Table:
     label, style = URGENCY_TEXT[detail.urgency]
     left = "" if detail.left is None else sla.format_left(detail.left)
     which = "resolution 解決" if t.first_response_at else "first response 首次回覆"
-    grid.add_row("Subject 主旨", Text(t.subject, style="bold"))
+    grid.add_row("Subject 主旨", Text(visible(t.subject), style="bold"))
     grid.add_row(
         "Status 狀態",
         f"{tickets.STATUS_LABELS.get(t.status, t.status)}  "
@@ -259,11 +261,12 @@ def conversation_text(detail) -> Text:
     out = Text()
     said = {m.body for m in detail.messages if m.kind == "customer"}
     if detail.ticket.description and detail.ticket.description not in said:
-        out.append(detail.ticket.description + "\n\n")
+        out.append(visible(detail.ticket.description) + "\n\n")
     for message in detail.messages:
         label, style = KIND_LABELS.get(message.kind, (message.kind, ""))
-        out.append(f"{_when(message.at)} {label} {message.author}\n", style=f"bold {style}")
-        out.append(message.body + "\n")
+        head = visible(f"{_when(message.at)} {label} {message.author}", single_line=True)
+        out.append(head + "\n", style=f"bold {style}")
+        out.append(visible(message.body) + "\n")
     if not detail.messages:
         out.append("No messages yet 尚無對話", style="dim")
     return out
@@ -276,13 +279,13 @@ def customer_text(view) -> Text:
     if view is None:
         out.append("No customer record 無客戶資料", style="dim")
         return out
-    out.append(f"{view.name}\n", style="bold")
-    out.append(f"{view.code}  {view.type}  {view.tier or ''}\n")
+    out.append(visible(f"{view.name}\n"), style="bold")
+    out.append(visible(f"{view.code}  {view.type}  {view.tier or ''}\n"))
     for name, value in view.pii.items():
         mark = "" if name in view.revealed else " (masked)"
-        out.append(f"{PII_LABELS[name]} {value or '-'}{mark}\n")
+        out.append(visible(f"{PII_LABELS[name]} {value or '-'}{mark}\n"))
     if view.notes:
-        out.append(f"{view.notes}\n", style="italic")
+        out.append(visible(f"{view.notes}\n"), style="italic")
     return out
 
 
@@ -302,15 +305,13 @@ class TicketDetailScreen(TicketActions, AreaScreen):
         self.detail: Any = None
 
     def compose_body(self) -> ComposeResult:
-        yield Static(
-            f"Ticket 工單 {self.code}", id="ticket-title", classes="area-title", markup=False
-        )
-        yield Static("", id="ticket-fields")
+        yield SafeStatic(f"Ticket 工單 {self.code}", id="ticket-title", classes="area-title")
+        yield SafeStatic("", id="ticket-fields")
         with Horizontal(id="ticket-body"):
             with VerticalScroll(id="ticket-conversation"):
-                yield Static("loading 載入中", id="ticket-messages")
+                yield SafeStatic("loading 載入中", id="ticket-messages")
             with VerticalScroll(id="ticket-customer"):
-                yield Static("", id="ticket-customer-text")
+                yield SafeStatic("", id="ticket-customer-text")
 
     def on_mount(self) -> None:
         self.changed()

@@ -23,7 +23,9 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print a machine-readable
 
 def context(*, create: bool = False, require_user: bool = True):
     from specialops.context import open_context
+    from specialops.private_files import exit_on_signals
 
+    exit_on_signals()  # SIGTERM/SIGHUP unwind: transactions roll back, temporaries go
     ctx = open_context(Options.db, Options.act_as, create=create, require_user=require_user)
     for warning in ctx.store.warnings:
         say(f"warning: {warning}")

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from specialops.cli.audit_commands import audit_app
 from specialops.cli.common import JsonFlag, Launcher, Options, context
 from specialops.cli.output import emit_json, say, table
 from specialops.errors import EXIT_USAGE, SpecialopsError
@@ -25,7 +26,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 db_app = typer.Typer(help="Check the database.")
-audit_app = typer.Typer(help="The tamper-evident audit log.")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 
@@ -76,9 +76,23 @@ def init(
     demo: Annotated[bool, typer.Option("--demo", help="Add sample data.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Create the database (your login becomes its admin)."""
-    c = context(create=True, require_user=False)
+    """Create the database (your login becomes its admin); on one in use, admins only."""
+    from specialops.errors import PermissionDenied, UnknownUser
+    from specialops.permissions import can
+
     try:
+        c = context(create=True, require_user=False)
+    except UnknownUser as error:
+        raise PermissionDenied(
+            f"{error.username} may not run init: the database is in use and only its admins may"
+        ) from None
+    try:
+        # A new database's creator is its admin; on one in use, init (and --demo) needs one.
+        if not can(c.actor, "db.admin"):
+            raise PermissionDenied(
+                f"{c.actor.username} ({c.actor.role}) may not run init: the database is in use "
+                "and only its admins may; nothing was changed"
+            )
         counts: dict[str, int] = {}
         if demo:
             from specialops.demo import load_demo
@@ -139,7 +153,7 @@ def restore(
 
 @db_app.command("check")
 def db_check(as_json: JsonFlag = False) -> None:
-    """Check the database's integrity, schema version, files and audit chain."""
+    """Check the database's integrity, schema version, triggers, files and audit chain."""
     from specialops.store.check import check_database
 
     c = context()
@@ -151,42 +165,11 @@ def db_check(as_json: JsonFlag = False) -> None:
         emit_json(report)
     else:
         for name, value in report.items():
+            if isinstance(value, list):
+                value = ", ".join(map(str, value)) or "none"
             if name != "ok":
                 print(f"{name}: {value}")
     if not report["ok"]:
-        raise typer.Exit(1)
-
-
-@audit_app.command("verify")
-def audit_verify(as_json: JsonFlag = False) -> None:
-    """Recompute the audit log's hash chain; exit 1 naming the first bad entry."""
-    from specialops.audit import verify
-    from specialops.permissions import require
-
-    c = context()
-    try:
-        require(c.actor, "audit.verify")
-        with c.store.engine.connect() as conn:
-            result = verify(conn)
-    finally:
-        c.close()
-    if as_json:
-        emit_json(
-            {
-                "ok": result.ok,
-                "checked": result.checked,
-                "first_bad_id": result.first_bad_id,
-                "reason": result.reason,
-            }
-        )
-    elif result.ok:
-        print(f"audit log intact: {result.checked} entries")
-    else:
-        print(
-            f"audit log broken at entry {result.first_bad_id}: {result.reason} "
-            f"({result.checked} entries before it are intact)"
-        )
-    if not result.ok:
         raise typer.Exit(1)
 
 
@@ -255,7 +238,7 @@ def run(launcher: Launcher | None = None) -> None:
     try:
         app()
     except SpecialopsError as error:
-        say(f"specialops: {error}")
+        say(f"specialops: {error}", single_line=True)  # the message may quote data
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         say("specialops: interrupted")

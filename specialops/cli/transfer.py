@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from specialops.cli.common import JsonFlag
-from specialops.cli.output import emit_json, say, table
+from specialops.cli.output import echo, emit_json, say, table
 from specialops.errors import EXIT_REJECTED, UsageError
 
 
@@ -118,13 +118,13 @@ def import_command(
                 ),
             )
         for problem in summary.errors:
-            say(str(problem))
+            say(str(problem), single_line=True)  # a problem quotes the bad cell
         if summary.unlisted_errors:
             say(f"… and {summary.unlisted_errors} more problems")
         if as_json:
             emit_json(summary.as_json())
         else:
-            print(_import_line(summary), flush=True)
+            echo(_import_line(summary), flush=True)
         if summary.written:
             c.store.checkpoint()
     finally:
@@ -228,7 +228,7 @@ def schema_command(
     if as_json:
         emit_json({"entity": spec.name, "label": spec.label, "key": spec.key, "fields": described})
         return
-    print(f"{spec.name} ({spec.label}); key for --upsert: {spec.key}")
+    echo(f"{spec.name} ({spec.label}); key for --upsert: {spec.key}")
     table(
         ["field", "type", "required", "allowed values / rule", "help"],
         [
@@ -243,7 +243,7 @@ def schema_command(
         ],
     )
     if spec.pii_fields:
-        print(
+        echo(
             f"personal data ({', '.join(spec.pii_fields)}) is masked in exports for roles "
             "without customer.reveal_pii; an export that shows it is audited"
         )

@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation, localcontext
 from itertools import repeat
 from typing import Any
 
 from specialops import clock
 from specialops.entities import FieldSpec
+from specialops.errors import ValidationError
+from specialops.text_rules import text_problem
 
 Importer = Callable[[Any], Any]
 Exporter = Callable[[Any], str | None]
@@ -42,9 +44,31 @@ _SEPARATED_DIGITS = re.compile(r"(?=.*[, _])[+-]?[\d,. _]*\d[\d,. _]*\Z", re.ASC
 # Kinds whose exported text may start like a formula (and so be neutralised).
 _NEUTRALISED_KINDS = frozenset({"text", "email", "int", "percent", "decimal", "money"})
 
+# Every number read is finite and at most this large: a float keeps it, and the
+# difference of two of them (a chart's span) is finite too.
+NUMBER_LIMIT = Decimal("1e300")
+NUMBER_LIMIT_TEXT = "1e300"
+# What float() reads but no person's number is.
+_NOT_FINITE = re.compile(r"\s*[+-]?\s*(?:inf(?:inity)?|nan)\s*\Z", re.IGNORECASE)
+# Longer text is no number a person means (and would cost Decimal and int conversions).
+MAX_NUMBER_CHARS = 400
+# What an SQLite INTEGER holds: whole numbers, and money in minor units.
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+# Enough digits that scaling a number of MAX_NUMBER_CHARS to minor units is exact.
+_EXACT = 2 * MAX_NUMBER_CHARS
 
-class CellError(ValueError):
-    """A cell that breaks its field's rule; the message says why."""
+
+class CellError(ValidationError, ValueError):
+    """A cell that breaks its field's rule; the message says why.
+
+    A :class:`~specialops.errors.ValidationError` (exit code 1) wherever it ends
+    up, and a ``ValueError`` for the readers that catch those.
+    """
+
+
+class OutOfRange(CellError):
+    """A number beyond what its field (or any number) may be; the message gives the range."""
 
 
 class AmbiguousNumber(CellError):
@@ -91,10 +115,16 @@ def parse_number(text: str) -> Decimal:
     Accepts ``1234.5``, ``-3``, ``1e3``, thousands separators when they are well
     placed (``1,234,567.5``, ``12 000``, ``1_000``) and full-width forms from
     Chinese input methods (``１２，０００``). A separator elsewhere (``1,23``) is
-    ambiguous (a decimal comma?) and refused, as is anything else.
+    ambiguous (a decimal comma?) and refused, as is anything else. The result is
+    always finite and within ±:data:`NUMBER_LIMIT`: ``nan``, ``inf``,
+    ``Infinity`` and ``1e400`` are refused.
     """
+    if len(text) > MAX_NUMBER_CHARS:
+        raise CellError(
+            f"'{text[:20]}…' is not a number (longer than {MAX_NUMBER_CHARS} characters)"
+        )
     if _PLAIN_NUMBER.match(text):
-        return Decimal(text)
+        return _in_range(text, text)
     normal = text.translate(_WIDE_NUMBER).strip()
     if not _PLAIN_NUMBER.match(normal):
         grouped = _GROUPED_NUMBER.match(normal)
@@ -105,18 +135,72 @@ def parse_number(text: str) -> Decimal:
                 f"'{text}' is ambiguous: thousands separators go between groups of three"
                 " digits (1,234,567.5), and decimals take a point"
             )
+        elif _NOT_FINITE.match(normal):
+            raise CellError(f"'{text}' is not a number: only finite numbers are accepted")
         else:
             raise CellError(f"'{text}' is not a number")
-    return Decimal(normal)
+    return _in_range(normal, text)
+
+
+def _in_range(digits: str, text: str) -> Decimal:
+    """The Decimal of well-formed ``digits``; CellError when it is not finite or too large."""
+    try:
+        value = Decimal(digits)
+    except InvalidOperation:  # an exponent beyond what Decimal holds
+        value = Decimal("NaN")
+    # copy_abs, not abs(): no context, so no Overflow signal for a huge exponent.
+    if not value.is_finite() or value.copy_abs() > NUMBER_LIMIT:
+        limit = NUMBER_LIMIT_TEXT
+        raise OutOfRange(f"'{text}' is out of range: numbers run from -{limit} to {limit}")
+    return value
+
+
+def _accepted(spec: FieldSpec) -> str:
+    """`` (accepted: from 0 to 100)`` for a field with both bounds, else nothing."""
+    if spec.min is None or spec.max is None:
+        return ""
+    return f" (accepted: from {spec.min:g} to {spec.max:g})"
 
 
 def _number(text: str, spec: FieldSpec) -> Decimal:
     value = parse_number(text)
     if spec.min is not None and value < Decimal(str(spec.min)):
-        raise CellError(f"{text} is below the minimum {spec.min:g}")
+        raise OutOfRange(f"{text} is below the minimum {spec.min:g}{_accepted(spec)}")
     if spec.max is not None and value > Decimal(str(spec.max)):
-        raise CellError(f"{text} is above the maximum {spec.max:g}")
+        raise OutOfRange(f"{text} is above the maximum {spec.max:g}{_accepted(spec)}")
     return value
+
+
+def whole_number(value: Decimal, text: str) -> int:
+    """``value`` as an int an SQLite INTEGER holds; CellError naming the range otherwise."""
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise OutOfRange(
+            f"'{text}' is out of range: whole numbers run from {INT64_MIN} to {INT64_MAX}"
+        )
+    if value != value.to_integral_value():
+        raise CellError(f"'{text}' is not a whole number")
+    return int(value)
+
+
+def minor_units(value: Decimal, scale: int, text: str, low: float | None = None) -> int:
+    """An amount in minor units (``scale`` decimals) that an SQLite INTEGER holds.
+
+    CellError when it has more decimals, or when its minor units leave the
+    64-bit range (the message gives the accepted amounts, from ``low`` if given).
+    """
+    with localcontext(prec=_EXACT):
+        minor = value.scaleb(scale)
+    if not INT64_MIN <= minor <= INT64_MAX:
+        lowest = Decimal(INT64_MIN).scaleb(-scale)
+        if low is not None:
+            lowest = max(lowest, Decimal(str(low)))
+        raise OutOfRange(
+            f"'{text}' is out of range: amounts run from {lowest:f} to "
+            f"{Decimal(INT64_MAX).scaleb(-scale):f}"
+        )
+    if minor != minor.to_integral_value():
+        raise CellError(f"'{text}' has more than {scale} decimals")
+    return int(minor)
 
 
 def _convert(spec: FieldSpec, refs: Mapping[str, int] | None) -> Callable[[str], Any]:
@@ -130,6 +214,9 @@ def _convert(spec: FieldSpec, refs: Mapping[str, int] | None) -> Callable[[str],
             if "\r" in value:
                 # One line-end form, whatever the file's: XLSX cannot keep a lone CR.
                 value = value.replace("\r\n", "\n").replace("\r", "\n")
+            problem = text_problem(value)
+            if problem is not None:
+                raise CellError(problem)
             if limit is not None and len(value) > limit:
                 raise CellError(f"longer than {limit} characters ({len(value)})")
             if is_email and not _EMAIL.match(value):
@@ -179,23 +266,16 @@ def _convert(spec: FieldSpec, refs: Mapping[str, int] | None) -> Callable[[str],
 
         def integer(value: str) -> int:
             text_ = value[:-1].strip() if is_percent and value.endswith(("%", "％")) else value
-            number = _number(text_, spec)
-            if number != number.to_integral_value():
-                raise CellError(f"'{value}' is not a whole number")
-            return int(number)
+            return whole_number(_number(text_, spec), value)
 
         return integer
     if kind == "decimal":
         return lambda value: _number(value, spec)
     if kind == "money":
-        unit = Decimal(10) ** spec.scale
+        scale, low = spec.scale, spec.min
 
         def money(value: str) -> int:
-            number = _number(value, spec)
-            minor = number * unit
-            if minor != minor.to_integral_value():
-                raise CellError(f"'{value}' has more than {spec.scale} decimals")
-            return int(minor)
+            return minor_units(_number(value, spec), scale, value, low)
 
         return money
     if kind == "date":
@@ -233,7 +313,14 @@ def importer(
                 if must:
                     raise CellError("required")
                 return default
-        return convert(text)
+        try:
+            return convert(text)
+        except CellError:
+            # A control character is the reason to give, whatever else is wrong.
+            problem = text_problem(text)
+            if problem is not None:
+                raise CellError(problem) from None
+            raise
 
     return run
 
@@ -363,10 +450,11 @@ def _fast_column(
             empty = "" in stripped
             if empty and must:
                 return None
-            joined = "\x00".join(stripped)
-            if "\r" in joined:
+            # Joined by newlines, which the text rule allows: one search covers the block.
+            joined = "\n".join(stripped)
+            if "\r" in joined or text_problem(joined) is not None:
                 return None
-            if undo and (joined.startswith("'") or "\x00'" in joined):
+            if undo and (joined.startswith("'") or "\n'" in joined):
                 return None
             if limit is not None and stripped and max(map(len, stripped)) > limit:
                 return None

@@ -120,6 +120,46 @@ def choose(sample: bytes, at_eof: bool, requested: str = "auto") -> Encoding:
     return _detect_cjk(sample, at_eof)
 
 
+def choose_json_lines(sample: bytes, at_eof: bool, requested: str = "auto") -> Encoding:
+    """The encoding of a JSON Lines file, which is UTF-8 unless the bytes plainly say otherwise.
+
+    As :func:`choose`, except that a sample most of whose non-ASCII lines are
+    UTF-8, or that is not GBK or Big5 text either, is read as UTF-8: each line
+    is decoded on its own (:func:`decoded_byte_lines`), so a line with bytes
+    that are not UTF-8 is refused by itself instead of the whole file.
+    """
+    if requested.strip().lower() != "auto" or bom_encoding(sample) is not None:
+        return choose(sample, at_eof, requested)
+    utf8 = Encoding("utf-8", "utf-8")
+    if _is_utf8(sample, at_eof) or _mostly_utf8_lines(sample, at_eof):
+        return utf8
+    try:
+        return _detect_cjk(sample, at_eof)
+    except NotCjkText:
+        return utf8
+
+
+def _mostly_utf8_lines(sample: bytes, at_eof: bool) -> bool:
+    lines = sample.split(b"\n")
+    if not at_eof:
+        lines.pop()  # may be cut inside a character
+    good = bad = 0
+    for line in lines:
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad += 1
+        else:
+            good += 1
+    return good > 0 and good >= bad
+
+
+# Codecs in which the byte 0x0A is only ever a newline: lines can be cut as bytes.
+LINE_SAFE_CODECS = frozenset({"utf-8", "gb18030", "cp950"})
+
+
 def _is_utf8(sample: bytes, at_eof: bool) -> bool:
     # An incremental decoder keeps a character cut at the end of the sample for
     # later instead of calling it invalid.
@@ -181,7 +221,7 @@ def _detect_cjk(sample: bytes, at_eof: bool) -> Encoding:
     readings = {codec: _strict(body, codec) for codec in ("gb18030", "cp950")}
     decodable = {codec: text for codec, text in readings.items() if text is not None}
     if not decodable:
-        raise ValidationError(
+        raise NotCjkText(
             "the file is not UTF-8, UTF-16, GBK/GB18030 or Big5 text; "
             "give its encoding with --encoding NAME"
         )
@@ -240,11 +280,22 @@ def check_requested(sample: bytes, at_eof: bool, encoding: Encoding) -> None:
         )
 
 
+class NotCjkText(ValidationError):
+    """Bytes that are neither UTF-8 nor GBK/GB18030 nor Big5."""
+
+
 class DecodeFailure(ValidationError):
-    """Bytes that do not decode; ``line`` is the physical line, ``offset`` the byte offset."""
+    """Bytes that do not decode; ``line`` is the physical line, ``offset`` the byte offset.
+
+    ``reason`` says what is wrong without naming the line (for a row's problem).
+    """
 
     def __init__(self, encoding: Encoding, line: int, offset: int, bad: bytes) -> None:
         shown = " ".join(f"{b:02x}" for b in bad[:8])
+        self.reason = (
+            f"bytes {shown} (at byte {offset} of the file) are not valid {encoding.name}; "
+            "give the file's encoding with --encoding"
+        )
         super().__init__(
             f"line {line} (byte {offset}): bytes {shown} are not valid {encoding.name}; "
             "give the file's encoding with --encoding"
@@ -324,6 +375,56 @@ def decoded_lines(
             )
     if pending:
         yield from _split("".join(pending), newline)
+
+
+def decoded_byte_lines(
+    stream: BinaryIO, head: bytes, encoding: Encoding
+) -> Iterator[str | DecodeFailure]:
+    """The lines of ``head`` + the rest of ``stream``, cut at ``\\n`` and decoded one by one.
+
+    For codecs of :data:`LINE_SAFE_CODECS` only. A line that does not decode
+    comes out as its :class:`DecodeFailure` (yielded, not raised), and the lines
+    after it are read on. A line longer than ``MAX_LINE_CHARS`` bytes is a
+    ValidationError, as in :func:`decoded_lines`.
+    """
+    pieces: list[bytes] = []  # a line not yet ended
+    size = 0
+    line = 0
+    offset = len(encoding.bom)  # of the line being read
+    chunk = head[len(encoding.bom) :]
+    codec = encoding.codec
+    while chunk:
+        start = 0
+        end = chunk.find(b"\n")
+        while end >= 0:
+            pieces.append(chunk[start : end + 1])
+            raw = b"".join(pieces) if len(pieces) > 1 else pieces[0]
+            pieces, size = [], 0
+            line += 1
+            yield _decode_line(raw, encoding, codec, line, offset)
+            offset += len(raw)
+            start = end + 1
+            end = chunk.find(b"\n", start)
+        if start < len(chunk):
+            pieces.append(chunk[start:])
+            size += len(chunk) - start
+            if size > MAX_LINE_CHARS:
+                raise ValidationError(
+                    f"line {line + 1} is longer than {MAX_LINE_CHARS // (1024 * 1024)} MB; "
+                    "is this a text file?"
+                )
+        chunk = stream.read(CHUNK_SIZE)
+    if pieces:
+        yield _decode_line(b"".join(pieces), encoding, codec, line + 1, offset)
+
+
+def _decode_line(
+    raw: bytes, encoding: Encoding, codec: str, line: int, offset: int
+) -> str | DecodeFailure:
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        return DecodeFailure(encoding, line, offset + exc.start, raw[exc.start : exc.end])
 
 
 def _split(text: str, newline: str | None) -> list[str]:

@@ -39,13 +39,12 @@ from __future__ import annotations
 import binascii
 import gc
 import hashlib
+import heapq
 import json
-import shutil
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
 from itertools import chain
@@ -57,8 +56,8 @@ from pydantic_core import PydanticUndefined
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import aliased
 
-from specialops import audit, clock, entities
-from specialops.entities import EntitySpec, FieldSpec
+from specialops import audit, clock, entities, sealing
+from specialops.entities import EntitySpec, FieldSpec, Refusal, RowChange
 from specialops.errors import DatabaseUnavailable, PermissionDenied, UsageError
 from specialops.identity import Actor
 from specialops.io.convert import CellError, ColumnImporter, column_importer, exporter, importer
@@ -172,10 +171,14 @@ def _sha256(path: Path) -> str:
 
 
 def _spool(source: IO[bytes]) -> Path:
-    """Copy a stream (stdin) to a private temporary file, so it can be read twice."""
-    with tempfile.NamedTemporaryFile(prefix="specialops-import-", delete=False) as handle:
-        shutil.copyfileobj(source, handle, 1 << 20)
-    return Path(handle.name)
+    """Copy a stream (stdin) to a private (0600) temporary file, so it can be read twice.
+
+    The caller removes it; SIGTERM unwinds to that, and one left by a killed
+    process is removed by a later import (:func:`specialops.private_files.spool`).
+    """
+    from specialops import private_files
+
+    return private_files.spool(source, "import")
 
 
 def load_refs(store: Store, spec: FieldSpec) -> dict[str, int]:
@@ -326,6 +329,17 @@ def _model_default(model: type, column: str) -> Any:
     return info.default
 
 
+def _refusal(actor: Actor, permission: str | None) -> str | None:
+    """Why ``actor`` may not take ``permission`` (the words :func:`require` uses), or ``None``."""
+    if permission is None:
+        return None
+    try:
+        require(actor, permission)
+    except PermissionDenied as denied:
+        return str(denied)
+    return None
+
+
 class _Import:
     """One import job: the compiled plan, its connection and its TEMP tables."""
 
@@ -396,6 +410,12 @@ class _Import:
         self.code_prefix = f"{self.model.__code_prefix__}-" if spec.allocates_codes else None
         self.key_at = next((i for i, f in enumerate(self.fields) if f.name == spec.key), None)
         self.highest_code = 0
+        # Governance (EntitySpec.write_action, .governor): the rows the app's rules decide.
+        self.refused_write = _refusal(actor, spec.write_action)
+        self.guarded = spec.guarded_columns
+        self.governs = spec.governor is not None and self.refused_write is None
+        self.governed: list[RowChange] = []  # updates handed to the governor
+        self.governed_head: str | None = None  # the audit head its facts were read at
 
     # -- compile ------------------------------------------------------------
 
@@ -648,6 +668,7 @@ class _Import:
         """Decide insert / update / unchanged per staged row; reject what cannot go in."""
         key = _quote("f_" + self.key_col)
         table = _quote(self.table_name)
+        self.governed, self.governed_head = [], None
         self._sql("BEGIN")
         try:
             # Built once every row is staged: one sorted build instead of an update per row.
@@ -663,6 +684,8 @@ class _Import:
                     self._new_in_initial_state(f)
             for f in self.self_refs:
                 self._unknown_self_ref(f)
+            # Last: the app's rules see only rows that nothing else refused.
+            self._govern()
             self._sql("COMMIT")
         except BaseException:
             self._sql("ROLLBACK")
@@ -756,6 +779,19 @@ class _Import:
                     decided.append(
                         ("update", id_, version, audit.dump(before), json.dumps(changed), line)
                     )
+                    if self.governs and (
+                        self.guarded is None or self.guarded.intersection(changed)
+                    ):
+                        given = len(self.fields)  # derived columns are kept on update
+                        self.governed.append(
+                            RowChange(
+                                line,
+                                id_,
+                                dict(zip(cols[:given], old[:given], strict=True)),
+                                dict(zip(cols[:given], new[:given], strict=True)),
+                                frozenset(changed),
+                            )
+                        )
                 else:
                     decided.append(("unchanged", id_, version, None, None, line))
         self._reject(rejects)
@@ -764,6 +800,64 @@ class _Import:
             "changed = ? WHERE line = ?",
             decided,
         )
+
+    def _govern(self) -> None:
+        """Refuse the rows the app's rules would not let the actor write.
+
+        Without the entity's ``write_action`` every row that would be written is
+        refused. Otherwise the governor is handed, in file order, the updates that
+        change a guarded field and the new rows that give one: it reads what its
+        rules need once, in one read transaction whose audit head the plan is then
+        made against (so a write in between makes the publish start again).
+        """
+        if self.refused_write is not None:
+            lines = self._sql(
+                "SELECT line FROM imp_rows WHERE op IN ('insert', 'update') ORDER BY line"
+            ).fetchall()
+            self._reject([(line, None, self.refused_write) for (line,) in lines])
+            return
+        governor = self.spec.governor
+        if governor is None:
+            return
+        updates = sorted(
+            (c for c in self.governed if c.line not in self.bad_lines), key=lambda c: c.line
+        )
+        inserts = self._governed_inserts()
+        first = next(inserts, None)
+        if not updates and first is None:
+            return
+        rows = heapq.merge(updates, chain([first] if first else [], inserts), key=lambda c: c.line)
+        with self.store.read() as session:
+            last = select(AuditEntry.hash).order_by(AuditEntry.id.desc())  # type: ignore[union-attr]
+            head = session.execute(last.limit(1)).scalar()
+            self.governed_head = head or audit.GENESIS
+            refused: list[Refusal] = list(governor(session, self.actor, rows))
+        self._reject([(r.line, r.field, r.reason) for r in refused])
+
+    def _governed_inserts(self) -> Iterator[RowChange]:
+        """The new rows the governor is handed, in file order, a block at a time."""
+        width = len(self.fields)
+        cols = self.columns[:width]
+        guarded = [c for c in cols if self.guarded is None or c in self.guarded]
+        if not guarded:
+            return iter(())
+        given = ""
+        if self.guarded is not None:
+            given = " AND (" + " OR ".join(f"{_quote('f_' + c)} IS NOT NULL" for c in guarded) + ")"
+        selected = ", ".join(_quote("f_" + c) for c in cols)
+        cursor = self.raw.execute(
+            f"SELECT line, {selected} FROM imp_rows WHERE op = 'insert'{given} ORDER BY line"
+        )
+        defaults = self.defaults
+
+        def rows() -> Iterator[RowChange]:
+            while block := cursor.fetchmany(STAGE_CHUNK):
+                for line, *values in block:
+                    new = {**defaults, **dict(zip(cols, values, strict=True))}
+                    changed = frozenset(c for c, v in new.items() if v is not None)
+                    yield RowChange(line, None, {}, new, changed)
+
+        return rows()
 
     def _new_in_initial_state(self, f: FieldSpec) -> None:
         """Reject new rows that would start past the workflow's first state."""
@@ -845,7 +939,8 @@ class _Import:
         finally:
             self._sql("COMMIT")
         self.snapshot = {
-            "prev": last[0] if last else audit.GENESIS,
+            # A governed import is planned against the state its rules were decided on.
+            "prev": self.governed_head or (last[0] if last else audit.GENESIS),
             "max_id": int(top or 0),
             "prefix": prefix,
             "counter": counter,
@@ -958,20 +1053,48 @@ class _Import:
                 if c in bools
                 else quoted
             )
+        # A customer's personal fields are sealed under their key (specialops.sealing): the
+        # keys of all the file's records are read at once, and those made here are staged
+        # for the publish to store with the entries they seal.
+        personal = sealing.personal_fields(self.spec.name) & set(cols)
+        owner = f"CASE r.op WHEN 'insert' THEN {self.new_id} ELSE r.target_id END"
+        before, after = "r.before", "r.after"
+        changed = "r.op IN ('insert', 'update')"
+        if personal:
+            owners = [o for (o,) in self._sql(f"SELECT {owner} FROM imp_rows r WHERE {changed}")]
+            with self.store.engine.connect() as keys:
+                ring = sealing.ring(keys, owners)
+            made = ring.add_missing(owners)
+            self._sql("CREATE TABLE IF NOT EXISTS imp.imp_keys (customer_id PRIMARY KEY, key)")
+            self._sql("DELETE FROM imp_keys")
+            self.raw.executemany("INSERT INTO imp_keys VALUES (?, ?)", made.items())
+            self.snapshot["keys"] = len(made)
+            self.raw.create_function("specialops_seal", 3, ring.seal)
+            self.raw.create_function(
+                "specialops_seal_json", 2, lambda o, text: ring.seal_json(o, personal, text)
+            )
+            for c in personal:
+                sources[c] = f"specialops_seal({self.new_id}, '{c}', {sources[c]})"
+            before = "specialops_seal_json(r.target_id, r.before)"
+            after = "specialops_seal_json(r.target_id, r.after)"
         ordered = sorted(names)
         pairs = ", ".join(f"'{n}', {sources[n]}" for n in ordered)
         given = list(self.defaults)
         ordered_params = [params[given.index(n)] for n in ordered if sources[n] == "?"]
         code = "r." + _quote("f_" + self.key_col)
         # The entry of each record, stored once: the publish copies it.
-        self._sql(
-            "INSERT INTO imp_audit (seq, action, record_id, code, before, after) "
-            f"SELECT r.line, r.op, CASE r.op WHEN 'insert' THEN {self.new_id} "
-            f"ELSE r.target_id END, {code}, CASE r.op WHEN 'update' THEN r.before END, "
-            f"CASE r.op WHEN 'insert' THEN json_object({pairs}) ELSE r.after END "
-            "FROM imp_rows r WHERE r.op IN ('insert', 'update') ORDER BY r.line",
-            ordered_params,
-        )
+        try:
+            self._sql(
+                "INSERT INTO imp_audit (seq, action, record_id, code, before, after) "
+                f"SELECT r.line, r.op, {owner}, {code}, CASE r.op WHEN 'update' THEN {before} "
+                f"END, CASE r.op WHEN 'insert' THEN json_object({pairs}) ELSE {after} END "
+                f"FROM imp_rows r WHERE {changed} ORDER BY r.line",
+                ordered_params,
+            )
+        finally:
+            if personal:
+                self.raw.create_function("specialops_seal", 3, None)
+                self.raw.create_function("specialops_seal_json", 2, None)
         # Then their hashes, in file order (a scan of the entries by their key).
         chain = _Chain(head, _entry_format(*common))
         self.raw.create_function("specialops_chain", 6, chain)
@@ -1082,6 +1205,14 @@ class _Import:
                     "ON l.seq = a.seq ORDER BY a.seq",
                     (at, username, real, entity, comment, batch),
                 )
+                if snap.get("keys"):  # the data keys the plan made (specialops.sealing)
+                    run(
+                        "INSERT INTO main.customer_keys (customer_id, key, created_at) SELECT "
+                        "customer_id, key, ? FROM imp_keys WHERE true ON CONFLICT (customer_id) "
+                        "DO UPDATE SET key = excluded.key, created_at = excluded.created_at "
+                        "WHERE customer_keys.key IS NULL",
+                        (snap["at"],),
+                    )
             held = time.perf_counter() - started
         except _Stale:
             raise
@@ -1279,19 +1410,25 @@ def _batch_event(job: _Import, summary: ImportSummary, label: str) -> audit.Even
 def _write_rejects(
     path: Path, fmt: str, encoding: str, header: list[str], job: _Import, target: Path
 ) -> None:
-    """Write the rejected rows, as they were, with an ``error`` column, in the input's format."""
+    """Write the rejected rows, as they were, with an ``error`` column, in the input's format.
+
+    The file is written privately and put in place only when complete
+    (:func:`specialops.private_files.writing`).
+    """
+    from specialops import private_files
     from specialops.io.formats import open_reader, open_writer
 
     columns = [c for c in header if c != REJECTS_ERROR_COLUMN] + [REJECTS_ERROR_COLUMN]
-    writer = open_writer(target, fmt, columns, neutralise=True)
-    try:
-        for row in open_reader(path, fmt, encoding):
-            if row.line in job.bad_lines:
-                values = {c: row.values.get(c) for c in columns[:-1]}
-                values[REJECTS_ERROR_COLUMN] = job.messages(row.line)
-                writer.write(values)
-    finally:
-        writer.close()
+    with private_files.writing(target, group_of=job.store.path) as part:
+        writer = open_writer(part.stream, fmt, columns, neutralise=True)
+        try:
+            for row in open_reader(path, fmt, encoding):
+                if row.line in job.bad_lines:
+                    values = {c: row.values.get(c) for c in columns[:-1]}
+                    values[REJECTS_ERROR_COLUMN] = job.messages(row.line)
+                    writer.write(values)
+        finally:
+            writer.close()
 
 
 # ----------------------------------------------------------------------------- export
@@ -1368,7 +1505,14 @@ def export_entity(
     name: str | None = None,
     progress: Progress | None = None,
 ) -> ExportSummary:
-    """Stream every (matching) record to ``target`` in a format import reads back."""
+    """Stream every (matching) record to ``target`` in a format import reads back.
+
+    A file is written privately beside ``target`` and put in place only when
+    complete (:func:`specialops.private_files.writing`).
+    """
+    from contextlib import nullcontext
+
+    from specialops import private_files
     from specialops.io.formats import detect_format, open_writer
 
     require(actor, "data.export")
@@ -1397,57 +1541,81 @@ def export_entity(
     statement = statement.order_by(table.c.id)
     work = _export_work(spec, selected, masked, store.engine.dialect)
     summary = ExportSummary(entity, label, fmt, masked=sorted(masked))
-    out = open_writer(target, fmt, spec.columns, neutralise=True)
-    count = 0
-    try:
-        with store.engine.connect() as conn:
-            result = conn.execute(statement)
-            # Plain tuples straight from the driver, a block at a time; the few
-            # columns whose text is not the stored value are converted per column.
-            cursor = result.cursor
-            try:
-                while rows := cursor.fetchmany(STAGE_CHUNK):
-                    if work:
-                        columns = list(zip(*rows, strict=True))
-                        for i, convert in work:
-                            columns[i] = tuple(map(convert, columns[i]))
-                        rows = list(zip(*columns, strict=True))
-                    out.write_rows(rows)
-                    count += len(rows)
-                    if progress:
-                        progress(count)
-            finally:
-                result.close()
-    except Exception as error:
-        from sqlalchemy import exc
+    private = isinstance(target, Path)
+    with private_files.writing(target, group_of=store.path) if private else nullcontext() as part:
+        out = open_writer(part.stream if part else target, fmt, spec.columns, neutralise=True)
+        count = 0
+        try:
+            with store.engine.connect() as conn:
+                result = conn.execute(statement)
+                # Plain tuples straight from the driver, a block at a time; the few
+                # columns whose text is not the stored value are converted per column.
+                cursor = result.cursor
+                try:
+                    while rows := cursor.fetchmany(STAGE_CHUNK):
+                        if work:
+                            columns = list(zip(*rows, strict=True))
+                            for i, convert in work:
+                                columns[i] = tuple(map(convert, columns[i]))
+                            rows = list(zip(*columns, strict=True))
+                        out.write_rows(rows)
+                        count += len(rows)
+                        if progress:
+                            progress(count)
+                finally:
+                    result.close()
+        except Exception as error:
+            from sqlalchemy import exc
 
-        if isinstance(error, exc.DBAPIError) or type(error).__module__ == "sqlite3":
-            raise translate(error) from error
-        raise
-    finally:
-        out.close()
-    summary.rows = count
-    revealed = [f for f in spec.pii_fields if f not in masked]
-    if revealed and count:
-        with store.connect_write() as conn:
-            audit.append(
-                conn,
-                actor,
-                [
-                    audit.Event(
-                        action="export",
-                        entity=spec.name,
-                        comment=(
-                            f"export of {count} records with personal data "
-                            f"({', '.join(revealed)}) to {Path(label).name}"
-                        ),
-                        after={"rows": count, "fields": revealed, "where": where or []},
-                    )
-                ],
-            )
+            if isinstance(error, exc.DBAPIError) or type(error).__module__ == "sqlite3":
+                raise translate(error) from error
+            raise
+        finally:
+            out.close()
+        summary.rows = count
+        revealed = [f for f in spec.pii_fields if f not in masked]
+        # Audited before the file is in place: no export with personal data goes unlogged.
+        if revealed and count:
+            with store.connect_write() as conn:
+                audit.append(
+                    conn,
+                    actor,
+                    [
+                        audit.Event(
+                            action="export",
+                            entity=spec.name,
+                            comment=(
+                                f"export of {count} records with personal data "
+                                f"({', '.join(revealed)}) to {Path(label).name}"
+                            ),
+                            after={"rows": count, "fields": revealed, "where": where or []},
+                        )
+                    ],
+                )
     return summary
 
 
 def stdout_target() -> IO[bytes]:
-    """Where ``-o -`` writes."""
-    return sys.stdout.buffer
+    """Where ``-o -`` writes.
+
+    When standard output is a file the shell has just created for it (empty,
+    this login's, as ``> out.csv`` makes it) with access for every user, that
+    access is taken away: an export is never left readable by other users.
+    """
+    import os
+    import stat
+
+    stream = sys.stdout.buffer
+    try:
+        fd = stream.fileno()
+        info = os.fstat(fd)
+        if (
+            stat.S_ISREG(info.st_mode)
+            and info.st_size == 0
+            and info.st_uid == os.geteuid()
+            and info.st_mode & 0o007
+        ):
+            os.fchmod(fd, stat.S_IMODE(info.st_mode) & ~0o007)
+    except (OSError, ValueError):
+        pass  # not a file descriptor, or not ours to change: write as it is
+    return stream

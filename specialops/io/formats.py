@@ -29,14 +29,18 @@ from typing import IO, Any, BinaryIO, Protocol
 
 from specialops.errors import UsageError, ValidationError
 from specialops.io.encoding import (
+    LINE_SAFE_CODECS,
     DecodeFailure,
     Encoding,
     check_requested,
     choose,
+    choose_json_lines,
+    decoded_byte_lines,
     decoded_chunks,
     decoded_lines,
     read_sample,
 )
+from specialops.text_rules import describe
 
 FORMATS = ("csv", "json", "jsonl", "xlsx")
 
@@ -196,7 +200,7 @@ def open_reader(source: Path | BinaryIO, fmt: str, encoding: str | None = "auto"
         if fmt == "xlsx":
             return XlsxReader(opened)
         head, at_eof = read_sample(opened.stream)
-        chosen = choose(head, at_eof, encoding)
+        chosen = (choose_json_lines if fmt == "jsonl" else choose)(head, at_eof, encoding)
         if encoding.lower() != "auto":
             check_requested(head, at_eof, chosen)
         if not head[len(chosen.bom) :].strip() and fmt != "jsonl":
@@ -416,7 +420,7 @@ class CsvReader(_BaseReader):
             yield self._row, cells, problem
 
 
-def _chain(first: list[str], rest: Iterator[str]) -> Iterator[str]:
+def _chain(first: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
     yield from first
     yield from rest
 
@@ -488,8 +492,21 @@ def _json_text(value: object) -> str | None:
     raise TypeError(type(value).__name__)
 
 
+# JSON's \ud800 escapes can spell lone surrogates, which are not characters: no
+# encoding stores them, so they never leave the reader.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _escaped_surrogates(text: str) -> str:
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def _object_row(line: int, item: object) -> Row:
-    """A row from one decoded JSON value, which must be an object of plain values."""
+    """A row from one decoded JSON value, which must be an object of plain values.
+
+    A key or text holding a lone surrogate is the row's problem; the value is
+    kept with the surrogate written as its ``\\uXXXX`` escape.
+    """
     if not isinstance(item, dict):
         kind = "an array" if isinstance(item, list) else "a plain value"
         return Row(line, {}, f"expected an object {{...}}, found {kind}")
@@ -497,17 +514,28 @@ def _object_row(line: int, item: object) -> Row:
     problems: list[str] = []
     duplicate = getattr(item, "duplicate", None)
     if duplicate is not None:
-        problems.append(f"key '{duplicate}' appears twice")
+        problems.append(f"key '{_escaped_surrogates(duplicate)}' appears twice")
     for key, value in item.items():
         name = key.strip()
         if not name:
             problems.append("an empty key")
             continue
+        if (bad := _SURROGATE.search(name)) is not None:
+            shown = _escaped_surrogates(name)
+            problems.append(f"key '{shown}' holds {describe(bad.group())} (half of a UTF-16 pair)")
+            continue
         if isinstance(value, (dict, list)):
             nested = "object" if isinstance(value, dict) else "array"
             problems.append(f"'{name}' holds a nested {nested}; give a plain value")
             continue
-        values[name] = _json_text(value)
+        text = _json_text(value)
+        if text is not None and (bad := _SURROGATE.search(text)) is not None:
+            problems.append(
+                f"'{name}' holds {describe(bad.group())} at character {bad.start() + 1} "
+                "(half of a UTF-16 pair)"
+            )
+            text = _escaped_surrogates(text)
+        values[name] = text
     return Row(line, values, "; ".join(problems) or None)
 
 
@@ -522,15 +550,17 @@ class JsonReader(_BaseReader):
         super().__init__(source)
         self.encoding = encoding.name
         raw = io.BufferedReader(_Utf8Stream(decoded_chunks(source.stream, head, encoding)))
-        self._events = ijson.parse(raw)
+        # Basic events carry no path (a path per event costs time and memory that
+        # grow with the square of the nesting depth of a hostile file).
+        self._events = ijson.basic_parse(raw)
         self._item = 0
         first = self._guard(lambda: next(self._events, None))
-        if first is None or first[1] != "start_array":
+        if first is None or first[0] != "start_array":
             raise ValidationError(
                 'a JSON import must be an array of objects: [{"code": ...}, ...]; '
                 "for one object per line use --format jsonl"
             )
-        self._items = ijson.items(self._events, "item", map_type=_StrictObject)
+        self._items = _elements(self._events)
         self._first = self._guard(lambda: next(self._items, _END))
         self.columns = []
         if isinstance(self._first, dict):
@@ -557,6 +587,51 @@ class JsonReader(_BaseReader):
 
 
 _END = object()
+_OPENS = frozenset({"start_map", "start_array"})
+_CLOSES = frozenset({"end_map", "end_array"})
+
+
+def _elements(events: Iterator[tuple[str, Any]]) -> Iterator[object]:
+    """The elements of the top-level array, from ijson's basic events after its ``start_array``.
+
+    Objects are built as :class:`_StrictObject`; a value nested in one is kept
+    only as an empty dict or list (the row refuses it), and is read past at
+    any depth without being built.
+    """
+    for event, value in events:
+        if event == "end_array":
+            for _after in events:  # the parser raises on text after the array, if not here
+                raise ValueError("text after the array")
+            return
+        if event == "start_map":
+            item = _StrictObject()
+            for event_, key in events:
+                if event_ == "end_map":
+                    break
+                kind, found = next(events, (None, None))
+                if kind is None:
+                    raise ValueError("the file ends inside an object")
+                if kind in _OPENS:
+                    _skip_nested(events)
+                    found = {} if kind == "start_map" else []
+                item[key] = found
+            yield item
+        elif event == "start_array":
+            _skip_nested(events)
+            yield []
+        else:
+            yield value
+
+
+def _skip_nested(events: Iterator[tuple[str, Any]]) -> None:
+    depth = 1
+    for event, _ in events:
+        if event in _OPENS:
+            depth += 1
+        elif event in _CLOSES:
+            depth -= 1
+            if not depth:
+                return
 
 
 def _no_constant(name: str) -> object:
@@ -581,6 +656,11 @@ def _loads(text: str) -> object:
     )
 
 
+# How far a JSON Lines reader looks for its first good object.
+_PEEK_ROWS = 100
+_PEEK_CHARS = 16 * 1024 * 1024
+
+
 class JsonlReader(_BaseReader):
     """One JSON object per line (JSON Lines); blank lines are skipped, a bad line is a row problem.
 
@@ -592,27 +672,46 @@ class JsonlReader(_BaseReader):
     def __init__(self, source: _Source, head: bytes, encoding: Encoding) -> None:
         super().__init__(source)
         self.encoding = encoding.name
-        self._lines = decoded_lines(source.stream, head, encoding, newline="\n")
-        self._peeked: list[str] = []
+        # Where lines can be cut as bytes, each is decoded by itself: a line whose
+        # bytes do not decode is that row's problem, not the whole file's.
+        self._lines: Iterator[str | DecodeFailure] = (
+            decoded_byte_lines(source.stream, head, encoding)
+            if encoding.codec in LINE_SAFE_CODECS
+            else decoded_lines(source.stream, head, encoding, newline="\n")
+        )
+        self._peeked: list[str | DecodeFailure] = []
         self.columns = []
+        # The columns are the first good object's keys: a bad first line is only
+        # that row's problem. Failing one within a few rows, the first keys read.
+        fallback: list[str] = []
+        rows = chars = 0
         try:
             for line in self._lines:
                 self._peeked.append(line)
-                if line.strip():
+                if isinstance(line, str) and not line.strip():
+                    continue
+                row = self._parse(len(self._peeked), line)
+                if row.problem is None:
+                    self.columns = list(row.values)
+                    break
+                fallback = fallback or list(row.values)
+                rows += 1
+                chars += len(line) if isinstance(line, str) else 0
+                if rows >= _PEEK_ROWS or chars >= _PEEK_CHARS:
                     break
         except DecodeFailure as exc:
             raise ValidationError(str(exc)) from None
-        if self._peeked and self._peeked[-1].strip():
-            row = self._parse(len(self._peeked), self._peeked[-1])
-            if row.problem is None:
-                self.columns = list(row.values)
+        self.columns = self.columns or fallback
 
     @staticmethod
-    def _parse(line: int, text: str) -> Row:
+    def _parse(line: int, text: str | DecodeFailure) -> Row:
+        if isinstance(text, DecodeFailure):
+            return Row(line, {}, text.reason)
         try:
             item = _loads(text)
         except (ValueError, RecursionError) as exc:
-            return Row(line, {}, f"not valid JSON: {str(exc).splitlines()[0]}")
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return Row(line, {}, f"not valid JSON: {_escaped_surrogates(message)}")
         return _object_row(line, item)
 
     def _rows(self) -> Iterator[Row]:
@@ -620,7 +719,7 @@ class JsonlReader(_BaseReader):
         try:
             for text in _chain(self._peeked, self._lines):
                 number += 1
-                if text.strip():
+                if isinstance(text, DecodeFailure) or text.strip():
                     yield self._parse(number, text)
         except DecodeFailure as exc:
             raise ValidationError(str(exc)) from None

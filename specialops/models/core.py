@@ -1,4 +1,4 @@
-"""Core tables: departments, users, the audit log, code counters, settings."""
+"""Core tables: departments, users, the audit log and its data keys, code counters, settings."""
 
 from __future__ import annotations
 
@@ -56,6 +56,21 @@ class AuditEntry(SQLModel, table=True):
     batch: str | None = Field(default=None, max_length=64, index=True)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class CustomerKey(SQLModel, table=True):
+    """The data key that seals one customer's personal data in the audit log.
+
+    Not a :class:`Record`: a key is never written to the audit log. Erasure
+    sets ``key`` to NULL and stamps ``erased_at`` (see :mod:`specialops.sealing`).
+    """
+
+    __tablename__ = "customer_keys"
+
+    customer_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    key: bytes | None = Field(default=None)
+    created_at: datetime = Field(default_factory=clock.now, nullable=False)
+    erased_at: datetime | None = Field(default=None)
 
 
 class CodeCounter(SQLModel, table=True):

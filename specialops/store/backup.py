@@ -6,35 +6,40 @@ import os
 import sqlite3
 from pathlib import Path
 
-from specialops.errors import DatabaseUnavailable, UsageError
-from specialops.store.store import NEW_FILE_MODE, Store
+from specialops import private_files
+from specialops.errors import UsageError
+from specialops.store.store import Store
 
 
 def backup_to(store: Store, target: Path) -> Path:
-    """Copy the database to ``target`` with SQLite's online backup."""
+    """Copy the database to ``target`` with SQLite's online backup.
+
+    The copy is written privately beside ``target`` and renamed over it only
+    when complete (:mod:`specialops.private_files`); it takes the database
+    file's group and group access, never any for other users.
+    """
     if not store.is_sqlite or store.path is None:
         raise UsageError("backup copies SQLite databases; use pg_dump for PostgreSQL")
-    target = target.expanduser().resolve()
-    if target == store.path:
+    target = Path(os.path.abspath(os.path.expanduser(target)))
+    if target.exists() and os.path.realpath(target) == os.path.realpath(store.path):
         raise UsageError("the backup file must not be the database itself")
-    # A name of our own: two people opening an old database at once both back it up.
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.part")
+    final = private_files.check_target(target, database=store.path)
+    existed = final.exists()
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp.unlink(missing_ok=True)
-        source = sqlite3.connect(store.path, timeout=30)
-        dest = sqlite3.connect(tmp)
-        try:
-            source.backup(dest, pages=1024)
-        finally:
-            dest.close()
-            source.close()
-        os.chmod(tmp, NEW_FILE_MODE)
-        os.replace(tmp, target)
-    except sqlite3.Error as error:
-        tmp.unlink(missing_ok=True)
-        raise DatabaseUnavailable(f"backup failed: {error}") from error
+        final.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        tmp.unlink(missing_ok=True)
-        raise DatabaseUnavailable(f"cannot write {target}: {error.strerror}") from error
-    return target
+        raise private_files.cannot_write(final, error, existed=False) from None
+    try:
+        with private_files.writing(final, group_of=store.path) as part:
+            source = sqlite3.connect(store.path, timeout=30)
+            try:
+                dest = sqlite3.connect(part.path)
+                try:
+                    source.backup(dest, pages=1024)
+                finally:
+                    dest.close()
+            finally:
+                source.close()
+    except sqlite3.Error as error:
+        raise private_files.cannot_write(final, str(error), existed=existed) from error
+    return final

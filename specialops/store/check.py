@@ -5,14 +5,57 @@ from __future__ import annotations
 import stat
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Connection
+
 from specialops.audit import verify
 
 if TYPE_CHECKING:
     from specialops.context import Context
 
 
+def expected_triggers(revision: str | None) -> dict[str, str]:
+    """The SQLite triggers a database at ``revision`` holds, by name, with their SQL.
+
+    Each revision that creates triggers declares them in its ``TRIGGERS`` mapping
+    (the same one it creates them from); a later revision's entry replaces an
+    earlier one of the same name, and ``None`` says the trigger was dropped.
+    """
+    from specialops.store.migrate import script_directory
+
+    if revision is None:
+        return {}
+    found: dict[str, str | None] = {}
+    for script in reversed(list(script_directory().iterate_revisions(revision, "base"))):
+        found.update(getattr(script.module, "TRIGGERS", {}))
+    return {name: sql for name, sql in found.items() if sql is not None}
+
+
+def _same_sql(a: str, b: str) -> bool:
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+def trigger_problems(conn: Connection, expected: dict[str, str]) -> list[str]:
+    """Each expected trigger that is missing or changed, and each one nobody declared."""
+    present = {
+        name: (table, sql or "")
+        for name, table, sql in conn.exec_driver_sql(
+            "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'"
+        )
+    }
+    problems = []
+    for name, sql in sorted(expected.items()):
+        if name not in present:
+            problems.append(f"trigger {name} is missing")
+        elif not _same_sql(present[name][1], sql):
+            problems.append(f"trigger {name} differs from the one the schema defines")
+    for name, (table, _sql) in sorted(present.items()):
+        if name not in expected:
+            problems.append(f"unknown trigger {name} on {table}")
+    return problems
+
+
 def check_database(ctx: Context) -> dict[str, Any]:
-    """Integrity, schema version, journal mode, file mode and the audit chain."""
+    """Integrity, schema version, triggers, journal mode, file mode and the audit chain."""
     from specialops.store.migrate import current, head
 
     store = ctx.store
@@ -27,6 +70,9 @@ def check_database(ctx: Context) -> dict[str, Any]:
             if integrity != "ok":
                 problems.append(f"integrity: {integrity}")
             report["journal_mode"] = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+            expected = expected_triggers(report["schema"])
+            report["triggers"] = sorted(expected)
+            problems += trigger_problems(conn, expected)
         chain = verify(conn)
         report["audit_entries"] = chain.checked
         report["audit_chain"] = "intact" if chain.ok else f"broken at entry {chain.first_bad_id}"

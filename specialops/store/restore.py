@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from specialops import audit, clock
-from specialops.errors import DatabaseUnavailable, UsageError
+from specialops import audit, clock, private_files
+from specialops.errors import DatabaseUnavailable, SpecialopsError, UsageError
 from specialops.permissions import require
+from specialops.store.store import Store, engine_url, readonly_uri
 
 if TYPE_CHECKING:
     from specialops.context import Context
@@ -16,10 +18,10 @@ if TYPE_CHECKING:
 
 def check_backup(file: Path) -> str:
     """Check a backup file is an intact specialops database; return its schema revision."""
-    if not file.exists():
+    if not file.is_file():
         raise UsageError(f"no backup file at {file}")
     try:
-        conn = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+        conn = sqlite3.connect(readonly_uri(file), uri=True)
         try:
             result = conn.execute("PRAGMA integrity_check").fetchone()[0]
             if result != "ok":
@@ -36,12 +38,43 @@ def check_backup(file: Path) -> str:
     return str(revision[0])
 
 
-def restore_from(ctx: Context, file: Path) -> dict[str, str]:
-    """Copy ``file`` over the live database with SQLite's backup API.
+def _copy(source: sqlite3.Connection, target: sqlite3.Connection) -> None:
+    """Copy every page in one step: the target changes whole or not at all."""
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
 
-    Copying page by page through SQLite (rather than renaming files) keeps
-    everyone else's open connections valid: they see the restored data.
-    The replaced database is saved beside it first.
+
+def _stage(ctx: Context, file: Path, staged: Path) -> None:
+    """Bring a copy of the backup to the current schema and write the restore's audit entry."""
+    from specialops.store.migrate import upgrade
+
+    _copy(sqlite3.connect(readonly_uri(file), uri=True), sqlite3.connect(staged))
+    # No path: the private copy needs no schema backup beside it.
+    copy = Store(engine_url(staged))
+    try:
+        upgrade(copy)
+        with copy.connect_write() as conn:
+            audit.append(
+                conn,
+                ctx.actor,
+                [audit.Event("restore", "database", comment=f"restored from {file.name}")],
+            )
+    finally:
+        copy.dispose()
+
+
+def restore_from(ctx: Context, file: Path) -> dict[str, str]:
+    """Copy ``file`` over the live database with SQLite's backup API, audited.
+
+    The replaced database is saved beside it first. The backup is copied to
+    a private file beside the database, upgraded and given the restore's
+    audit entry; that copy then replaces the data in one step, so the
+    database is either restored with its audit entry or unchanged. Copying
+    page by page through SQLite (rather than renaming files) keeps everyone
+    else's open connections valid: they see the restored data.
     """
     from specialops.store.backup import backup_to
     from specialops.store.migrate import script_directory
@@ -50,7 +83,7 @@ def restore_from(ctx: Context, file: Path) -> dict[str, str]:
     store = ctx.store
     if store.path is None:
         raise UsageError("restore works on SQLite databases; use pg_restore for PostgreSQL")
-    file = file.expanduser().resolve()
+    file = Path(os.path.abspath(os.path.expanduser(file)))
     revision = check_backup(file)
     known = {s.revision for s in script_directory().walk_revisions()}
     if revision not in known:
@@ -61,23 +94,18 @@ def restore_from(ctx: Context, file: Path) -> dict[str, str]:
     previous = backup_to(
         store, store.path.with_name(f"{store.path.name}.before-restore-{stamp}.bak")
     )
-    source = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
-    target = sqlite3.connect(store.path, timeout=30)
-    try:
-        source.backup(target)
-    except sqlite3.Error as error:
-        raise DatabaseUnavailable(f"restore failed ({error}); the database is unchanged") from error
-    finally:
-        target.close()
-        source.close()
+    unchanged = f"the database is unchanged; its copy from before is {previous}"
+    with private_files.scratch(store.path.parent, f"{store.path.name}.restore") as staged:
+        try:
+            _stage(ctx, file, staged)
+        except (SpecialopsError, sqlite3.Error) as error:
+            raise DatabaseUnavailable(
+                f"restore failed: the restored copy and its audit entry could not be "
+                f"prepared ({error}); {unchanged}"
+            ) from error
+        try:
+            _copy(sqlite3.connect(staged), sqlite3.connect(store.path, timeout=30))
+        except sqlite3.Error as error:
+            raise DatabaseUnavailable(f"restore failed ({error}); {unchanged}") from error
     store.dispose()
-    from specialops.store.migrate import upgrade
-
-    upgrade(store)
-    with store.connect_write() as conn:
-        audit.append(
-            conn,
-            ctx.actor,
-            [audit.Event("restore", "database", comment=f"restored from {file.name}")],
-        )
     return {"database": str(store.path), "previous": str(previous), "schema": revision}

@@ -8,14 +8,18 @@ the version they loaded (:func:`specialops.store.records.update_record`).
 from __future__ import annotations
 
 import os
+import pwd
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, exc
+from sqlalchemy.engine import URL
 from sqlalchemy.orm.exc import StaleDataError
 
+from specialops.config import sqlite_path
 from specialops.errors import (
     DatabaseUnavailable,
     SpecialopsError,
@@ -27,6 +31,22 @@ from specialops.store.engine import make_engine, writer
 from specialops.store.session import StoreSession
 
 NEW_FILE_MODE = 0o660
+# The login that created the database, written before anything else of it:
+# only that login (or root) may finish a set-up that stopped before its admin.
+CREATOR_SETTING = "database.creator"
+
+
+def engine_url(path: Path) -> str:
+    """The SQLAlchemy URL of a database file, escaped so that it names exactly that file.
+
+    A ``?``, ``#`` or ``%`` in a file name would otherwise become a query or be decoded.
+    """
+    return URL.create("sqlite", database=os.path.abspath(path)).render_as_string()
+
+
+def readonly_uri(path: Path) -> str:
+    """A SQLite ``file:`` URI that opens exactly ``path``, read-only."""
+    return f"file:{quote(os.path.abspath(path))}?mode=ro"
 
 
 def translate(error: Exception, where: str = "the database") -> SpecialopsError:
@@ -58,7 +78,7 @@ class Store:
     def __init__(self, url: str, path: Path | None = None) -> None:
         self.url = url
         self.path = path
-        self.engine: Engine = make_engine(url)
+        self.engine: Engine = make_engine(engine_url(path) if path is not None else url)
         self.write_engine: Engine = writer(self.engine)
         self.warnings: list[str] = []
 
@@ -122,8 +142,8 @@ class Store:
         self.engine.dispose()
 
 
-def _check_file(path: Path, create: bool) -> list[str]:
-    """Check the database file and folder before SQLite meets them."""
+def _check_file(path: Path, create: bool) -> tuple[list[str], bool]:
+    """Check the database file and folder before SQLite meets them; whether it was created."""
     warnings: list[str] = []
     try:
         exists = path.exists()
@@ -140,10 +160,10 @@ def _check_file(path: Path, create: bool) -> list[str]:
             os.close(fd)
             os.chmod(path, NEW_FILE_MODE)
         except FileExistsError:
-            pass
+            return warnings, False
         except OSError as error:
             raise DatabaseUnavailable(f"cannot create {path}: {error.strerror}") from error
-        return warnings
+        return warnings, True
     if path.is_dir():
         raise DatabaseUnavailable(f"{path} is a folder, not a database file")
     if not os.access(path, os.R_OK):
@@ -163,13 +183,72 @@ def _check_file(path: Path, create: bool) -> list[str]:
             f"{path} is readable by every user of this machine; "
             f"restrict it with: chmod o-rwx {path}"
         )
-    return warnings
+    return warnings, False
+
+
+def _record_creator(store: Store) -> None:
+    """Write who is creating the database, before any user or data is written.
+
+    A plain row, not an audit entry: the log starts with the admin's creation.
+    """
+    import json
+
+    from sqlalchemy import insert, select
+
+    from specialops import clock
+    from specialops.identity import os_login
+    from specialops.models.core import Setting
+
+    table = Setting.__table__  # type: ignore[attr-defined]
+    now = clock.now()
+    with store.connect_write() as conn:
+        if conn.execute(select(table.c.id).where(table.c.key == CREATOR_SETTING)).first():
+            return
+        conn.execute(
+            insert(table).values(
+                key=CREATOR_SETTING,
+                value=json.dumps(os_login()),
+                version=1,
+                created_at=now,
+                updated_at=now,
+                updated_by="system",
+            )
+        )
+
+
+def database_creator(store: Store) -> str | None:
+    """The login that created the database.
+
+    As recorded when it was created; else (a set-up stopped before the
+    record, or an older database) the owner of the database file.
+    """
+    from specialops import settings
+
+    with store.read() as session:
+        recorded = settings.get(session, settings.Key(CREATOR_SETTING, lambda: None))
+    if recorded:
+        return str(recorded)
+    if store.path is None:
+        return None
+    try:
+        uid = os.stat(store.path).st_uid
+    except OSError:
+        return None
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
 
 
 def open_store(url: str, *, create: bool = False, migrate: bool = True) -> Store:
-    """Open (and when asked, create) the database at ``url``, upgrading its schema."""
-    path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
-    warnings = _check_file(path, create) if path else []
+    """Open (and when asked, create) the database at ``url``, upgrading its schema.
+
+    A ``sqlite:///`` location names its file literally. The creator of a new
+    database is recorded right after its schema; until then the new file's
+    owner stands for it (:func:`database_creator`).
+    """
+    path = sqlite_path(url)
+    warnings, created = _check_file(path, create) if path else ([], False)
     store = Store(url, path)
     store.warnings = warnings
     if migrate:
@@ -183,4 +262,10 @@ def open_store(url: str, *, create: bool = False, migrate: bool = True) -> Store
         except SpecialopsError:
             store.dispose()
             raise
+        if created:
+            try:
+                _record_creator(store)
+            except BaseException:
+                store.dispose()
+                raise
     return store

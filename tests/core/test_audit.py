@@ -61,10 +61,16 @@ def test_an_edited_entry_is_found(ctx, db_path: Path) -> None:
     _some_history(ctx)
     _tamper(
         db_path,
-        """UPDATE audit_log SET "after" = replace("after", '部門B', '部門Z') WHERE id = 3""",
+        """UPDATE audit_log SET "after" = replace("after", '部門B', '部門Z')
+        WHERE "after" LIKE '%部門B%'""",
     )
     result = _verify(ctx)
-    assert not result.ok and result.first_bad_id == 3 and "hash" in result.reason
+    with sqlite3.connect(db_path) as conn:
+        edited = conn.execute(
+            """SELECT min(id) FROM audit_log WHERE "after" LIKE '%部門Z%'"""
+        ).fetchone()[0]
+    assert edited is not None, "the edit must reach an entry"
+    assert not result.ok and result.first_bad_id == edited and "hash" in result.reason
 
 
 def test_a_removed_entry_is_found(ctx, db_path: Path) -> None:

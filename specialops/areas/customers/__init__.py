@@ -9,15 +9,18 @@ AREA = Area(
     package=__name__,
     needs=("people",),
     registers=("entities",),
+    cli="cli:customers_app",
     permissions={
         "customer.read": "see customer records",
         "customer.write": "add and change customer records",
         "customer.reveal_pii": "see customers' personal data",
+        "customer.erase": "erase a customer's personal data on a lawful request",
     },
     grants={
         "customer.read": ("executive", "manager", "staff", "agent", "auditor"),
         "customer.write": ("manager", "agent"),
         "customer.reveal_pii": ("executive", "manager", "agent"),
+        "customer.erase": (),  # the admin only
     },
     ui="specialops.screens.customers",
 )

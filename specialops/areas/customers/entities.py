@@ -12,6 +12,7 @@ CUSTOMERS = register(
         Customer,
         key="code",
         label="客戶",
+        write_action="customer.write",
         fields=(
             FieldSpec(
                 "code", max_length=32, help="CUS-000001; empty on new rows to get a new code"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, func, select
 
+from specialops.areas.people import rules
 from specialops.errors import NotFound, UnknownUser, ValidationError
 from specialops.identity import SYSTEM, Actor
 from specialops.models.core import Department, UserAccount
@@ -57,13 +58,29 @@ def has_users(store: Store) -> bool:
 
 
 def bootstrap_admin(store: Store, login: str, name: str | None = None) -> Actor:
-    """Make the login that created the database its admin (once, when there are no users)."""
+    """Make the login that created the database its admin (once, when there are no users).
+
+    A set-up that stopped before its admin was written can be finished only by
+    the login that created the database, or by root.
+    """
+    import os
+
+    from specialops.errors import PermissionDenied
+    from specialops.store.store import database_creator
+
+    creator = database_creator(store)
     with store.write(SYSTEM, comment="database created") as session:
         existing = session.exec(select(UserAccount).where(UserAccount.username == login)).first()
         if existing is None:
             count = session.exec(select(func.count()).select_from(UserAccount)).one()
             if count:
                 raise UnknownUser(login)
+            if creator is not None and creator != login and os.getuid() != 0:
+                raise PermissionDenied(
+                    f"the set-up of this database was started by {creator} and is not "
+                    f"finished; only {creator} or root may finish it (specialops init)"
+                )
+            rules.check_login(login)
             existing = UserAccount(username=login, name=name or login, role="admin")
             session.add(existing)
             session.flush()
@@ -95,6 +112,7 @@ def add_user(
 ) -> UserView:
     """Register a login as a user with a role."""
     require(actor, "users.manage")
+    rules.check_login(username)
     _check_role(role)
     with store.write(actor) as session:
         if session.exec(select(UserAccount).where(UserAccount.username == username)).first():
@@ -123,8 +141,9 @@ def set_role(store: Store, actor: Actor, username: str, role: str) -> UserView:
                 .select_from(UserAccount)
                 .where(UserAccount.role == "admin", UserAccount.active)
             ).one()
-            if admins <= 1:
-                raise ValidationError("the last admin cannot lose the admin role", field="role")
+            reason = rules.last_admin(admins - 1)
+            if reason:
+                raise ValidationError(reason, field="role")
         user.role = role
         session.flush()
         return _view(session, user)

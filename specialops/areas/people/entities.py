@@ -1,10 +1,60 @@
-"""Import/export descriptions of departments and users."""
+"""Import/export descriptions of departments and users.
+
+Both are written with ``users.manage``, as the app's user actions are. An
+import of users obeys the rules of :func:`actions.add_user` and
+:func:`actions.set_role`: every new login is one the OS accepts, and no
+file leaves the database without an active admin (demoting or deactivating
+the last one is refused, whatever order the rows come in).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from sqlmodel import Session, select
+
+from specialops.areas.people import rules
 from specialops.areas.people.choices import ROLE_CHOICES
-from specialops.entities import EntitySpec, FieldSpec, register
+from specialops.entities import EntitySpec, FieldSpec, Refusal, RowChange, register
+from specialops.identity import Actor
 from specialops.models.core import Department, UserAccount
+
+MANAGE = "users.manage"
+
+
+def _govern_users(session: Session, _actor: Actor, rows: Iterator[RowChange]) -> Iterator[Refusal]:
+    """New logins are valid; the file leaves at least one active admin."""
+    current = {
+        id_: (role, bool(active))
+        for id_, role, active in session.exec(
+            select(UserAccount.id, UserAccount.role, UserAccount.active)
+        ).all()
+    }
+    admins = {id_ for id_, (role, active) in current.items() if role == "admin" and active}
+    losing: list[tuple[int, str, str]] = []  # line, field, what the admin would undergo
+    gained = 0
+    for row in rows:
+        if row.is_new:
+            problem = rules.login_problem(row.new.get("username") or "")
+            if problem:
+                yield Refusal(row.line, "username", problem)
+                continue
+            if row.new.get("role") == "admin" and row.new.get("active", True):
+                gained += 1
+            continue
+        role, active = current[row.record_id or 0]
+        role, active = row.new.get("role", role), bool(row.new.get("active", active))
+        if row.record_id in admins and not (role == "admin" and active):
+            change = "lose the admin role" if role != "admin" else "be deactivated"
+            losing.append((row.line, "role" if role != "admin" else "active", change))
+        elif row.record_id not in admins and role == "admin" and active:
+            gained += 1
+    left = len(admins) - len(losing) + gained
+    for line, field, change in losing:
+        reason = rules.last_admin(left, change)
+        if reason:
+            yield Refusal(line, field, f"{reason}: the import would leave no active admin")
+
 
 DEPARTMENTS = register(
     EntitySpec(
@@ -12,6 +62,7 @@ DEPARTMENTS = register(
         Department,
         key="code",
         label="部門",
+        write_action=MANAGE,
         fields=(
             FieldSpec("code", required=True, max_length=32, help="department code, e.g. CS"),
             FieldSpec("name", required=True, max_length=200, help="department name"),
@@ -26,6 +77,9 @@ USERS = register(
         UserAccount,
         key="username",
         label="使用者",
+        write_action=MANAGE,
+        governor=_govern_users,
+        guarded=("username", "role", "active"),
         fields=(
             FieldSpec("username", required=True, max_length=64, help="the person's OS login"),
             FieldSpec("name", required=True, max_length=200, help="full name"),

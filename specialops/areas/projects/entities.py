@@ -1,9 +1,32 @@
-"""Import/export descriptions of projects, tasks and milestones (SPEC §9.1 field names)."""
+"""Import/export descriptions of projects, tasks and milestones (SPEC §9.1 field names).
+
+An import changes a project only as the app's actions would, decided by
+their own checks (:mod:`allowed`, :func:`actions.may_edit`):
+
+- a new project is a proposal (``project.propose``);
+- its fields change under :func:`actions.may_edit` (the proposer while it is
+  proposed or returned, the PM until it closes, admins);
+- the PM changes only as the approval appoints one: with ``project.approve``
+  and an appointee the approval would accept; an approved budget changes
+  only with ``project.approve`` too (:func:`rules.budget_approved`);
+- tasks and milestones are the PM's plan (``project.manage``, planning
+  stages). A change to a confirmed plan (in execution, or in review after a
+  confirmation) needs a reason, an approver or a new confirmation, which
+  only the app records, so an import refuses it; progress and achieved
+  milestones follow the app's progress and milestone checks.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, select
+
 from specialops.areas.projects.models import Milestone, Project, ProjectTask
-from specialops.entities import Choice, EntitySpec, FieldSpec, register
+from specialops.entities import Choice, EntitySpec, FieldSpec, Refusal, RowChange, register
+from specialops.identity import Actor
 
 ORIGIN_CHOICES = (
     Choice("strategy", "公司戰略", "公司战略"),
@@ -33,12 +56,247 @@ TASK_STATUS_CHOICES = (
     Choice("cancelled", "已取消", "已取消"),
 )
 
+
+# --- governance -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Project:
+    """What the app's project checks read of a project."""
+
+    id: int
+    code: str
+    stage: str
+    manager_id: int | None
+    proposed_by: str | None
+    baseline_no: int
+
+
+@dataclass(frozen=True)
+class _EditFacts:
+    """The facts :func:`allowed.allowed_actions` reads for its ``edit`` verdict."""
+
+    project: _Project
+    may_edit: bool
+    is_pm: bool
+    tasks: tuple[Any, ...] = ()
+    milestones: tuple[Any, ...] = ()
+    kpis: tuple[Any, ...] = ()
+    issues: tuple[Any, ...] = ()
+    rectifications: tuple[Any, ...] = ()
+    meetings: tuple[Any, ...] = ()
+
+
+def _projects(session: Session) -> dict[int, _Project]:
+    found = session.exec(
+        select(
+            Project.id,
+            Project.code,
+            Project.stage,
+            Project.manager_id,
+            Project.proposed_by,
+            Project.baseline_no,
+        )
+    ).all()
+    return {int(row[0]): _Project(*row) for row in found}  # type: ignore[arg-type]
+
+
+def _field_of(spec: EntitySpec, columns: set[str] | frozenset[str]) -> str | None:
+    """The first field (in file order) stored in one of ``columns``."""
+    return next((f.name for f in spec.fields if f.column in columns), None)
+
+
+def _edit_refusal(project: _Project, actor: Actor) -> str | None:
+    from specialops.areas.projects import actions, allowed
+    from specialops.areas.projects.workflow import is_pm
+
+    facts = _EditFacts(project, actions.may_edit(project, actor), is_pm(project, actor))  # type: ignore[arg-type]
+    return allowed.allowed_actions(facts, actor)["edit"]
+
+
+def _appointer(
+    session: Session, actor: Actor
+) -> Callable[[_Project | None, int | None], str | None]:
+    """Why ``actor`` may not make a user (by id) a project's PM, as the approval appoints one."""
+    from specialops.areas.projects import allowed
+    from specialops.areas.projects.workflow import FINAL_STAGES, _appointed
+    from specialops.models.core import UserAccount
+
+    lack = allowed.lacks(actor, "project.approve")
+    names = dict(session.exec(select(UserAccount.id, UserAccount.username)).all())
+    verdicts: dict[str, str | None] = {}  # the approval's check, once per appointee
+
+    def refusal(project: _Project | None, manager_id: int | None) -> str | None:
+        if project is not None and (final := allowed.in_stages(project, FINAL_STAGES)):
+            return final
+        if lack:
+            return f"{lack}: the project manager is appointed when a project is approved"
+        username = str(names.get(manager_id, "")) if manager_id is not None else ""
+        if username not in verdicts:
+            verdicts[username] = _appointed(session, project, actor, {"manager": username})  # type: ignore[arg-type]
+        return verdicts[username]
+
+    return refusal
+
+
+def _govern_projects(
+    session: Session, actor: Actor, rows: Iterator[RowChange]
+) -> Iterator[Refusal]:
+    from specialops.areas.projects import allowed, rules
+    from specialops.areas.projects.workflow import FINAL_STAGES
+
+    projects = _projects(session)
+    appoint = _appointer(session, actor)
+    propose = allowed.lacks(actor, "project.propose")
+    for row in rows:
+        if row.is_new:
+            if propose:
+                yield Refusal(row.line, None, propose)
+            elif row.new.get("manager_id") is not None:
+                reason = appoint(None, row.new["manager_id"])
+                if reason:
+                    yield Refusal(row.line, "manager", reason)
+            continue
+        project = projects[row.record_id or 0]
+        edits = set(row.changed)
+        if "manager_id" in edits:
+            edits.discard("manager_id")
+            reason = appoint(project, row.new.get("manager_id"))
+            if reason:
+                yield Refusal(row.line, "manager", reason)
+        if "budget" in edits and rules.budget_approved(project.stage):
+            edits.discard("budget")
+            lack = allowed.lacks(actor, "project.approve")
+            reason = allowed.in_stages(project, FINAL_STAGES) or (
+                lack
+                and f"the budget of {project.code} was approved; changing it takes "
+                f"the right that approved it: {lack}"
+            )
+            if reason:
+                yield Refusal(row.line, "budget", reason)
+        if edits and (reason := _edit_refusal(project, actor)):
+            yield Refusal(row.line, _field_of(PROJECTS, edits), reason)
+
+
+def _plan_refusal(project: _Project, actor: Actor) -> str | None:
+    """Why ``actor`` may not change the plan of ``project`` by import (see the module)."""
+    from specialops.areas.projects import allowed
+
+    reason = (
+        allowed.lacks(actor, "project.manage")
+        or allowed.not_manager(project, actor, "change the plan")
+        or allowed.outside_stage(project, allowed.PLAN_STAGES, "changing the plan")
+    )
+    if reason:
+        return reason
+    if project.stage == "executing":
+        return (
+            f"{project.code} is executing: a change to its confirmed plan needs a reason and "
+            "an approver; make it in the app"
+        )
+    if project.stage == "plan-review" and project.baseline_no:
+        return (
+            f"the plan of {project.code} was confirmed: a change to it needs a new "
+            "confirmation; make it in the app"
+        )
+    return None
+
+
+def _progress_refusal(project: _Project, actor: Actor, owner_id: Any, task: str) -> str | None:
+    """Why ``actor`` may not report progress on a task (as ``actions.update_progress``)."""
+    from specialops.areas.projects import allowed
+    from specialops.areas.projects.workflow import is_pm
+
+    owner = None
+    if not (is_pm(project, actor) or (owner_id is not None and owner_id == actor.user_id)):
+        owner = f"only the owner of {task} or the PM may report on it"
+    return (
+        allowed.lacks(actor, "project.progress")
+        or owner
+        or allowed.outside_stage(project, allowed.PROGRESS_STAGES, "reporting progress")
+    )
+
+
+def _achieve_refusal(project: _Project, actor: Actor) -> str | None:
+    """Why ``actor`` may not mark a milestone achieved (as ``actions.achieve_milestone``)."""
+    from specialops.areas.projects import allowed
+
+    return (
+        allowed.lacks(actor, "project.manage")
+        or allowed.not_manager(project, actor, "check milestones")
+        or allowed.outside_stage(project, allowed.PROGRESS_STAGES, "achieving a milestone")
+    )
+
+
+def _moved(row: RowChange, projects: dict[int, _Project], what: str) -> Refusal | None:
+    if row.is_new or "project_id" not in row.changed:
+        return None
+    home = projects[row.old["project_id"]].code
+    return Refusal(row.line, "project", f"an import does not move a {what} out of {home}")
+
+
+TASK_PROGRESS = frozenset({"percent_complete", "status"})
+
+
+def _govern_tasks(session: Session, actor: Actor, rows: Iterator[RowChange]) -> Iterator[Refusal]:
+    projects = _projects(session)
+    owners: dict[int, Any] = {}
+
+    def owner_of(row: RowChange) -> Any:
+        if "owner_id" in row.old:
+            return row.old["owner_id"]
+        if not owners:  # the file has no owner column: every task's owner, read once
+            owners.update(session.exec(select(ProjectTask.id, ProjectTask.owner_id)).all())
+        return owners.get(row.record_id or 0)
+
+    for row in rows:
+        if moved := _moved(row, projects, "task"):
+            yield moved
+            continue
+        project = projects[(row.new if row.is_new else row.old)["project_id"]]
+        task = row.old.get("code") or "the task"
+        if row.is_new:
+            plan, progress = (
+                set(row.changed),
+                bool(
+                    row.new.get("percent_complete") or row.new.get("status") not in (None, "todo")
+                ),
+            )
+        else:
+            plan, progress = set(row.changed - TASK_PROGRESS), bool(row.changed & TASK_PROGRESS)
+        if plan and (reason := _plan_refusal(project, actor)):
+            yield Refusal(row.line, _field_of(TASKS, plan) if not row.is_new else "project", reason)
+            continue
+        if progress and (reason := _progress_refusal(project, actor, owner_of(row), task)):
+            yield Refusal(row.line, _field_of(TASKS, row.changed & TASK_PROGRESS), reason)
+
+
+def _govern_milestones(
+    session: Session, actor: Actor, rows: Iterator[RowChange]
+) -> Iterator[Refusal]:
+    projects = _projects(session)
+    for row in rows:
+        if moved := _moved(row, projects, "milestone"):
+            yield moved
+            continue
+        project = projects[(row.new if row.is_new else row.old)["project_id"]]
+        plan = set(row.changed - {"achieved_date"})
+        achieved = "achieved_date" in row.changed
+        if plan and (reason := _plan_refusal(project, actor)):
+            yield Refusal(
+                row.line, _field_of(MILESTONES, plan) if not row.is_new else "project", reason
+            )
+        elif achieved and (reason := _achieve_refusal(project, actor)):
+            yield Refusal(row.line, "achieved_date", reason)
+
+
 PROJECTS = register(
     EntitySpec(
         "projects",
         Project,
         key="code",
         label="項目",
+        governor=_govern_projects,
         fields=(
             FieldSpec("code", max_length=16, help="PRJ-0001; empty on new rows to get a new code"),
             FieldSpec("name", required=True, max_length=200, help="project name"),
@@ -70,6 +328,7 @@ TASKS = register(
         ProjectTask,
         key="code",
         label="任務",
+        governor=_govern_tasks,
         fields=(
             FieldSpec("code", max_length=16, help="TSK-00001; empty on new rows to get a new code"),
             FieldSpec("project", "ref", required=True, ref="projects", help="project code"),
@@ -91,6 +350,7 @@ MILESTONES = register(
         Milestone,
         key="code",
         label="里程碑",
+        governor=_govern_milestones,
         fields=(
             FieldSpec("code", max_length=16, help="MS-00001; empty on new rows to get a new code"),
             FieldSpec("project", "ref", required=True, ref="projects", help="project code"),

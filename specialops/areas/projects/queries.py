@@ -46,6 +46,7 @@ from specialops.areas.projects.workflow import (
     RESUMES,
     STAGE_LABELS,
 )
+from specialops.audit_view import EntryView, readable
 from specialops.identity import Actor
 from specialops.listing import Column, ListSpec, PageSource
 from specialops.models.core import AuditEntry, Department, UserAccount
@@ -289,7 +290,7 @@ class ProjectDetail:
     issues: list[ProjectIssue]
     applications: list[tuple[AcceptanceApplication, list[AcceptanceOpinion]]]
     rectifications: list[RectificationItem]
-    history: list[AuditEntry]
+    history: list[EntryView]  # audit entries as the reader may see them
     stays: list[wf.Stay]
     days_in_stage: dict[str, float]
     steps: list[Step] = field(default_factory=list)
@@ -471,7 +472,7 @@ def detail(store: Store, actor: Actor, code: str) -> ProjectDetail:
                     .order_by(RectificationItem.id)
                 ).all()
             ),
-            history=list(history),
+            history=readable(session, history),
             stays=wf.history(session, PROJECTS, pid),
             days_in_stage={
                 s: secs / 86400 for s, secs in wf.time_in_states(session, PROJECTS, pid).items()

@@ -59,6 +59,18 @@ SPEND_AHEAD_OF_PLAN = 1.5
 MILESTONE_RED_DAYS = 14  # a milestone this many days late turns the schedule red
 
 
+# Stages in which a project's budget is still a proposal; past them it was approved.
+PROPOSAL_STAGES = ("proposed", "returned", "rejected")
+
+
+def budget_approved(stage: str) -> bool:
+    """Whether the budget of a project in ``stage`` was approved (it is past its proposal).
+
+    Changing an approved budget takes the right that approved it (``project.approve``).
+    """
+    return stage not in PROPOSAL_STAGES
+
+
 def worst(levels: Iterable[str | None]) -> str:
     """The worst of some RAG levels (green when there are none)."""
     return KPI.name(measures.worst(KPI.level_of(level) for level in levels)) or "green"
@@ -282,13 +294,25 @@ def format_money(minor: int | None) -> str:
 
 
 def parse_money(text: str, field_name: str = "budget") -> int:
-    """``1,234.5`` → 123450 minor units (the shared number reader); at most two decimals."""
-    from specialops.io.convert import AmbiguousNumber, CellError, parse_number
+    """``1,234.5`` → 123450 minor units (the shared number reader); at most two decimals.
+
+    An amount whose minor units an SQLite INTEGER cannot hold is refused, naming
+    ``field_name`` and the accepted range.
+    """
+    from specialops.io.convert import (
+        AmbiguousNumber,
+        CellError,
+        OutOfRange,
+        minor_units,
+        parse_number,
+    )
 
     try:
         value = parse_number(text.strip())
     except AmbiguousNumber as error:
         raise ValidationError(str(error), field=field_name) from None
+    except OutOfRange as error:
+        raise ValidationError(f"{field_name}: {error}", field=field_name) from None
     except CellError:
         raise ValidationError(
             f"'{text}' is not an amount (such as 1,234.50)", field=field_name
@@ -297,7 +321,10 @@ def parse_money(text: str, field_name: str = "budget") -> int:
         raise ValidationError(
             f"'{text}' is not an amount with at most 2 decimals", field=field_name
         )
-    return int(value * 100)
+    try:
+        return minor_units(value, 2, text.strip())
+    except CellError as error:
+        raise ValidationError(f"{field_name}: {error}", field=field_name) from None
 
 
 def sparkline(values: Sequence[float]) -> str:

@@ -477,7 +477,12 @@ def record_reading_in(
     at: datetime | None = None,
     source: str = "manual",
 ) -> measures.ReadingResult:
-    """Check a new reading at once; a crossing is kept in the risk's history."""
+    """Check a new reading at once; a crossing is kept in the risk's history.
+
+    A reading that is not a finite number in range (``inf``, ``nan``) is refused
+    with a ValidationError on ``value`` and nothing is written.
+    """
+    value = measures.finite(value, "value")
     thresholds = rules.INDICATOR.thresholds(
         indicator.direction, indicator.warning, indicator.critical
     )
@@ -518,8 +523,9 @@ def record_reading_in(
 def record_reading(
     store: Store, actor: Actor, indicator_id: int, value: float, at: datetime | None = None
 ) -> measures.ReadingResult:
-    """Record a typed reading of an indicator."""
+    """Record a typed reading of an indicator (a finite number: see :func:`record_reading_in`)."""
     require(actor, "risk.manage")
+    value = measures.finite(value, "value")
     with store.write(actor) as session:
         indicator = session.get(RiskIndicator, indicator_id)
         if indicator is None:
@@ -562,6 +568,7 @@ class RiskDetail:
 
 def detail(session: Session, code: str) -> RiskDetail:
     """Everything the risk detail screen shows, in one read."""
+    from specialops.audit_view import readable
     from specialops.models.core import AuditEntry
 
     risk = get_risk(session, code)
@@ -598,7 +605,7 @@ def detail(session: Session, code: str) -> RiskDetail:
         list(assessments),
         list(actions),
         indicators,
-        list(history),
+        readable(session, history),
         pending,
     )
 

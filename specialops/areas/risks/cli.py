@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from specialops.cli.output import emit_json, say
+from specialops.cli.output import echo, emit_json, say
 
 risks_app = typer.Typer(help="The risk register: indicator readings, matrix, categories.")
 
@@ -88,9 +88,9 @@ def matrix(
     if as_json:
         emit_json({"grid": list(current.grid)})
         return
-    print("likelihood \\ impact  1 2 3 4 5")
+    echo("likelihood \\ impact  1 2 3 4 5")
     for n, row in enumerate(current.grid):
-        print(f"{5 - n:>19}  {' '.join(row)}")
+        echo(f"{5 - n:>19}  {' '.join(row)}")
 
 
 @risks_app.command("add-category")

@@ -31,6 +31,9 @@ STATUS_CHOICES = (
     Choice("monitoring", "監控中", "监控中"),
     Choice("closed", "已關閉", "已关闭"),
 )
+# Risks, their indicators and readings are written with the register's one write permission.
+MANAGE = "risk.manage"
+
 DIRECTION_CHOICES = (
     Choice("higher_worse", "越高越差", "越高越差"),
     Choice("lower_worse", "越低越差", "越低越差"),
@@ -117,6 +120,7 @@ RISKS = register(
         Risk,
         key="code",
         label="風險",
+        write_action=MANAGE,
         fields=(
             FieldSpec("code", max_length=16, help="RSK-0001; empty on new rows to get a new code"),
             FieldSpec("title", required=True, max_length=200, help="what could go wrong"),
@@ -149,6 +153,7 @@ INDICATORS = register(
         RiskIndicator,
         key="code",
         label="關鍵風險指標",
+        write_action=MANAGE,
         fields=(
             FieldSpec("code", max_length=16, help="KRI-0001; empty on new rows to get a new code"),
             FieldSpec("risk", "ref", required=True, ref="risks", help="risk code"),
@@ -170,6 +175,7 @@ READINGS = register(
         IndicatorReading,
         key="code",
         label="指標讀數",
+        write_action=MANAGE,
         fields=(
             FieldSpec("code", max_length=16, help="RDG-0000001; empty on new rows"),
             FieldSpec("indicator", "ref", required=True, ref="indicators", help="indicator code"),

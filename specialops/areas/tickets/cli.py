@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from specialops.cli.common import JsonFlag
-from specialops.cli.output import emit_json, say, table
+from specialops.cli.output import echo, emit_json, say, table
 
 tickets_app = typer.Typer(help="The service desk: settings, holidays, breach escalation (cron).")
 holiday_app = typer.Typer(help="Days off on the SLA calendar.")
@@ -141,6 +141,6 @@ def escalate(as_json: JsonFlag = False) -> None:
     elif codes:
         say(f"{len(codes)} tickets escalated")
         for code in codes:
-            print(code)
+            echo(code)
     else:
         say("no ticket past its deadline")

@@ -1,9 +1,18 @@
-"""Import/export descriptions of tickets, follow-ups and quality reviews."""
+"""Import/export descriptions of tickets, follow-ups and quality reviews.
+
+Tickets and follow-ups are written with ``ticket.work``, reviews with
+``ticket.review``, as the desk's actions are. A ticket's assignee changes
+only as :func:`actions.assign` changes it: with ``ticket.assign``, on an
+open ticket already past new (assigning a new one is the workflow's assign
+step), to an active user who works tickets.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
+
+from sqlmodel import Session, col, select
 
 from specialops.areas.tickets.choices import (
     FOLLOWUP_KINDS,
@@ -15,7 +24,14 @@ from specialops.areas.tickets.choices import (
     TICKET_TYPES,
 )
 from specialops.areas.tickets.models import FollowUp, QualityReview, Ticket
-from specialops.entities import EntitySpec, FieldSpec, register
+from specialops.entities import EntitySpec, FieldSpec, Refusal, RowChange, register
+from specialops.errors import PermissionDenied, ValidationError
+from specialops.identity import Actor
+from specialops.models.core import UserAccount
+from specialops.permissions import require
+
+WORK = "ticket.work"
+LOOKUP_CHUNK = 500  # ids per query when the file does not carry the tickets' status
 
 
 def _ticket_deriver(store: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -24,12 +40,79 @@ def _ticket_deriver(store: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
     return deriver(store)
 
 
+def _lacks(actor: Actor, permission: str) -> str | None:
+    try:
+        require(actor, permission)
+    except PermissionDenied as denied:
+        return str(denied)
+    return None
+
+
+def _govern_tickets(session: Session, actor: Actor, rows: Iterator[RowChange]) -> Iterator[Refusal]:
+    """Assignee changes as :func:`actions.assign` makes them."""
+    from specialops.areas.tickets import actions
+
+    lack = _lacks(actor, "ticket.assign")
+    names = dict(session.exec(select(UserAccount.id, UserAccount.username)).all())
+    agents: dict[str, str | None] = {}  # the desk's own check, once per assignee
+
+    def refusal(status: str, code: str, assignee: int | None) -> str | None:
+        if lack:
+            return lack
+        if status == "new":
+            return (
+                f"{code} is new: assigning it is the workflow's assign step (new → assigned), "
+                "taken in the app"
+            )
+        if status not in actions.OPEN:
+            return f"{code} is {actions.STATUS_LABELS[status]}: reopen it first"
+        if assignee is None:
+            return "an assigned ticket keeps an assignee; name the agent who takes it over"
+        username = str(names.get(assignee, ""))
+        if username not in agents:
+            try:
+                actions._agent(session, username)
+                agents[username] = None
+            except ValidationError as error:
+                agents[username] = str(error)
+        return agents[username]
+
+    waiting: list[RowChange] = []  # updates whose status the file does not give
+    for row in rows:
+        if row.is_new:
+            status, code = row.new.get("status") or "new", row.new.get("code") or "the ticket"
+        elif "status" in row.old:
+            status, code = row.old["status"], row.old.get("code") or "the ticket"
+        else:
+            waiting.append(row)
+            continue
+        if reason := refusal(status, code, row.new.get("assignee_id")):
+            yield Refusal(row.line, "assignee", reason)
+    for start in range(0, len(waiting), LOOKUP_CHUNK):
+        block = waiting[start : start + LOOKUP_CHUNK]
+        found = {
+            id_: (status, code)
+            for id_, status, code in session.exec(
+                select(Ticket.id, Ticket.status, Ticket.code).where(
+                    col(Ticket.id).in_([r.record_id for r in block])
+                )
+            ).all()
+        }
+        for row in block:
+            status, code = found[row.record_id]
+            if reason := refusal(status, code or "the ticket", row.new.get("assignee_id")):
+                yield Refusal(row.line, "assignee", reason)
+
+
 TICKETS = register(
     EntitySpec(
         "tickets",
         Ticket,
         key="code",
         label="工單",
+        write_action=WORK,
+        governor=_govern_tickets,
+        guarded=("assignee",),
         fields=(
             FieldSpec(
                 "code", max_length=16, help="TKT-000001; empty on new rows to get a new code"
@@ -72,6 +155,7 @@ FOLLOWUPS = register(
         FollowUp,
         key="code",
         label="回訪",
+        write_action=WORK,
         fields=(
             FieldSpec("code", max_length=16, help="FUP-000001; empty on new rows"),
             FieldSpec("ticket", "ref", ref="tickets", help="ticket code it follows"),
@@ -92,6 +176,7 @@ REVIEWS = register(
         QualityReview,
         key="code",
         label="質檢",
+        write_action="ticket.review",
         fields=(
             FieldSpec("code", max_length=16, help="QAR-000001; empty on new rows"),
             FieldSpec("ticket", "ref", ref="tickets", required=True, help="ticket code"),

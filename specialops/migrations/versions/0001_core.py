@@ -13,6 +13,14 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+# The SQLite triggers this revision creates, by name; ``db check`` expects them.
+TRIGGERS = {
+    "audit_log_no_update": "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    "audit_log_no_delete": "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+}
+
 
 def upgrade() -> None:
     op.create_table(
@@ -85,14 +93,8 @@ def upgrade() -> None:
 
     # The audit log is append-only: the database itself refuses changes.
     if op.get_bind().dialect.name == "sqlite":
-        op.execute(
-            "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
-            "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
-        )
-        op.execute(
-            "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
-            "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
-        )
+        for statement in TRIGGERS.values():
+            op.execute(statement)
     elif op.get_bind().dialect.name == "postgresql":
         op.execute(
             "CREATE FUNCTION audit_log_refuse() RETURNS trigger LANGUAGE plpgsql AS "

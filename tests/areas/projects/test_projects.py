@@ -503,11 +503,14 @@ def test_projects_tasks_milestones_export_and_reimport_unchanged(demo_ctx, tmp_p
 def test_importing_a_task_for_an_unknown_project_names_it(ctx, people, tmp_path) -> None:
     from specialops.io.engine import import_file
 
-    svc.propose(ctx.store, people["liu.fang"], PROPOSAL)
+    # Tasks are imported as the app adds them: by the PM (here an admin), while planning.
+    project = svc.propose(ctx.store, people["liu.fang"], PROPOSAL)
+    _step(ctx, people["lin.zhiyuan"], project.id, "approve", "同意", {"manager": "li.jianguo"})
+    _step(ctx, people["li.jianguo"], project.id, "start_planning")
     source = tmp_path / "tasks.csv"
     source.write_text(
         "project,title,owner,due_date,percent_complete\n"
-        "PRJ-0001,需求分析,liu.fang,2026年12月1日,50%\n"
+        "PRJ-0001,需求分析,liu.fang,2026年12月1日,0%\n"
         "PRJ-0099,ghost,liu.fang,2026-12-01,0\n",
         encoding="utf-8",
     )
@@ -521,7 +524,7 @@ def test_importing_a_task_for_an_unknown_project_names_it(ctx, people, tmp_path)
     assert done.inserted == 1
     detail = views.detail(ctx.store, people["liu.fang"], "PRJ-0001")
     assert [(t.code, t.percent_complete, t.due_date) for t in detail.tasks] == [
-        ("TSK-00001", 50, D(2026, 12, 1))
+        ("TSK-00001", 0, D(2026, 12, 1))
     ]
     assert clock.today() == D(2026, 11, 28)
 
