@@ -127,7 +127,14 @@ def can(who: Actor | str, action: str) -> bool:
     return action in table().by_role.get(role, frozenset())
 
 
+def lacks(who: Actor, action: str) -> str | None:
+    """Why ``who`` may not take ``action`` (the words :func:`require` raises), or ``None``."""
+    if can(who, action):
+        return None
+    return f"{who.username} ({who.role}) may not {declared(action)}"
+
+
 def require(who: Actor, action: str) -> None:
     """Raise :class:`PermissionDenied` unless ``who`` may take ``action``."""
-    if not can(who, action):
-        raise PermissionDenied(f"{who.username} ({who.role}) may not {declared(action)}")
+    if reason := lacks(who, action):
+        raise PermissionDenied(reason)

@@ -19,7 +19,6 @@ from specialops import audit, clock, measures
 from specialops import workflow as wf
 from specialops.areas.people import lookup
 from specialops.areas.projects import allowed, rules
-from specialops.areas.projects.allowed import PLAN_STAGES
 from specialops.areas.projects.models import (
     AcceptanceOpinion,
     ActionItem,
@@ -172,6 +171,19 @@ def _require_pm(project: Project, actor: Actor, what: str) -> None:
         raise PermissionDenied(reason)
 
 
+def _refuse(reason: str | None, field: str | None = None) -> None:
+    """Raise a refusal of :mod:`allowed`: a stage is a validation error, the rest denial."""
+    if reason is None:
+        return
+    if isinstance(reason, allowed.StageReason):
+        raise ValidationError(reason, field=field or "stage")
+    raise PermissionDenied(reason)
+
+
+def _money(raw: Any) -> int:
+    return rules.parse_money(raw) if isinstance(raw, str) else int(raw or 0)
+
+
 def _require_stage(project: Project, stages: Sequence[str], what: str) -> None:
     reason = allowed.outside_stage(project, stages, what)
     if reason:
@@ -255,13 +267,15 @@ def update_project(
         if not may_edit(project, actor):
             raise PermissionDenied(f"{actor.username} may not edit {project.code} now")
         changes: dict[str, Any] = {}
+        if "budget" in values and _money(values["budget"]) != project.budget:
+            _refuse(allowed.budget_locked(project, actor), field="budget")
         for name, raw in values.items():
             if name not in EDITABLE:
                 continue
             if name == "department":
                 changes["department_id"] = _department_id(session, str(raw or "") or None)
             elif name == "budget":
-                changes["budget"] = rules.parse_money(raw) if isinstance(raw, str) else int(raw)
+                changes["budget"] = _money(raw)
             elif name in ("start_date", "end_date"):
                 changes[name] = parse_date(raw, name)
             else:
@@ -302,8 +316,7 @@ def parse_items(text: str) -> list[dict[str, str | None]]:
 def _plan_edit(session: Session, project: Project, actor: Actor, why: str | None) -> None:
     """Plan edits after a baseline: in review they need a new confirmation; in execution
     they are recorded as changes against the baseline, with a reason."""
-    _require_pm(project, actor, "change the plan")
-    _require_stage(project, PLAN_STAGES, "changing the plan")
+    _refuse(allowed.plan_refusal(project, actor))
     if project.baseline_no and project.stage == "plan-review":
         project.plan_changed = True
         session.add(project)
@@ -456,8 +469,7 @@ def achieve_milestone(
         if milestone is None:
             raise NotFound("the milestone no longer exists")
         project = _project(session, milestone.project_id)
-        _require_pm(project, actor, "check milestones")
-        _require_stage(project, ("executing", "pre-acceptance"), "achieving a milestone")
+        _refuse(allowed.achieve_refusal(project, actor))
         changes = {"achieved_date": on or clock.today()}
         return update_record(session, Milestone, milestone_id, seen_version, changes)
 
@@ -562,9 +574,7 @@ def update_progress(
         if task is None:
             raise NotFound("the task no longer exists")
         project = _project(session, task.project_id)
-        if not (is_pm(project, actor) or task.owner_id == actor.user_id):
-            raise PermissionDenied(f"only the owner of {task.code} or the PM may report on it")
-        _require_stage(project, ("executing", "pre-acceptance"), "reporting progress")
+        _refuse(allowed.progress_refusal(project, actor, task.owner_id, task.code))
         if status is None:
             status = "done" if percent == 100 else ("in_progress" if percent else task.status)
         changes = {"percent_complete": int(percent), "status": status}

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from specialops.areas.projects.rules import DONE_STATUSES
+from specialops.areas.projects.rules import DONE_STATUSES, budget_approved
 from specialops.areas.projects.workflow import FINAL_STAGES, PROJECTS, is_pm
 from specialops.identity import Actor
-from specialops.permissions import can, declared
+from specialops.permissions import can, lacks
 
 PLAN_STAGES = ("planning", "plan-review", "executing")
 PROGRESS_STAGES = ("executing", "pre-acceptance")
@@ -36,11 +36,8 @@ class ProjectFacts(Protocol):
     is_pm: bool
 
 
-def lacks(actor: Actor, permission: str) -> str | None:
-    """Why ``actor``'s role may not take ``permission`` (the words :func:`require` uses)."""
-    if can(actor, permission):
-        return None
-    return f"{actor.username} ({actor.role}) may not {declared(permission)}"
+class StageReason(str):
+    """A refusal because of the project's stage, not of who asks."""
 
 
 def outside_stage(project: Any, stages: Sequence[str], what: str) -> str | None:
@@ -48,7 +45,9 @@ def outside_stage(project: Any, stages: Sequence[str], what: str) -> str | None:
     if project.stage in stages:
         return None
     where = " or ".join(PROJECTS.label_of(s) for s in stages)
-    return f"{what} is possible in {where}; {project.code} is {PROJECTS.label_of(project.stage)}"
+    return StageReason(
+        f"{what} is possible in {where}; {project.code} is {PROJECTS.label_of(project.stage)}"
+    )
 
 
 def in_stages(project: Any, stages: Sequence[str]) -> str | None:
@@ -61,6 +60,53 @@ def in_stages(project: Any, stages: Sequence[str]) -> str | None:
 def not_manager(project: Any, actor: Actor, what: str) -> str | None:
     """Why someone other than the project's manager may not ``what``."""
     return None if is_pm(project, actor) else f"only the manager of {project.code} may {what}"
+
+
+def not_owner_or_pm(project: Any, actor: Actor, owner_id: int | None, task: str) -> str | None:
+    """Why ``actor`` may not report on a task owned by the user ``owner_id``."""
+    if is_pm(project, actor) or (owner_id is not None and owner_id == actor.user_id):
+        return None
+    return f"only the owner of {task} or the PM may report on it"
+
+
+def progress_refusal(project: Any, actor: Actor, owner_id: int | None, task: str) -> str | None:
+    """Why ``actor`` may not report progress on the task ``task`` of ``project``."""
+    return _first(
+        lacks(actor, "project.progress"),
+        not_owner_or_pm(project, actor, owner_id, task),
+        outside_stage(project, PROGRESS_STAGES, "reporting progress"),
+    )
+
+
+def achieve_refusal(project: Any, actor: Actor) -> str | None:
+    """Why ``actor`` may not mark a milestone of ``project`` achieved."""
+    return _first(
+        lacks(actor, "project.manage"),
+        not_manager(project, actor, "check milestones"),
+        outside_stage(project, PROGRESS_STAGES, "achieving a milestone"),
+    )
+
+
+def plan_refusal(project: Any, actor: Actor) -> str | None:
+    """Why ``actor`` may not change the plan (tasks, milestones, phases) of ``project``."""
+    return _first(
+        lacks(actor, "project.manage"),
+        not_manager(project, actor, "change the plan"),
+        outside_stage(project, PLAN_STAGES, "changing the plan"),
+    )
+
+
+def budget_locked(project: Any, actor: Actor) -> str | None:
+    """Why ``actor`` may not change the budget of ``project``: once approved, it changes
+    only with the right that approved it."""
+    if not budget_approved(project.stage):
+        return None
+    if lack := lacks(actor, "project.approve"):
+        return (
+            f"the budget of {project.code} was approved; changing it takes "
+            f"the right that approved it: {lack}"
+        )
+    return None
 
 
 def own_plan(project: Any, actor: Actor) -> str | None:
@@ -118,10 +164,7 @@ def allowed_actions(facts: ProjectFacts, actor: Actor) -> dict[str, str | None]:
     waiting = any(m.achieved_date is None for m in facts.milestones)
     unresolved = any(i.status != "resolved" for i in facts.issues)
     progress = lacks(actor, "project.progress")
-    plan = _first(
-        not_manager(p, actor, "change the plan"),
-        outside_stage(p, PLAN_STAGES, "changing the plan"),
-    )
+    plan = plan_refusal(p, actor)
     edit = None
     if not facts.may_edit:
         edit = in_stages(p, FINAL_STAGES) or (
@@ -145,8 +188,7 @@ def allowed_actions(facts: ProjectFacts, actor: Actor) -> dict[str, str | None]:
             _unless(open_tasks, "every task is done or cancelled"),
         ),
         "achieve": _first(
-            not_manager(p, actor, "check milestones"),
-            outside_stage(p, PROGRESS_STAGES, "achieving a milestone"),
+            achieve_refusal(p, actor),
             _unless(waiting, "every milestone is achieved"),
         ),
         "add_kpi": _first(not_manager(p, actor, "set KPIs"), in_stages(p, FINAL_STAGES)),

@@ -119,7 +119,7 @@ def _appointer(
 ) -> Callable[[_Project | None, int | None], str | None]:
     """Why ``actor`` may not make a user (by id) a project's PM, as the approval appoints one."""
     from specialops.areas.projects import allowed
-    from specialops.areas.projects.workflow import FINAL_STAGES, _appointed
+    from specialops.areas.projects.workflow import FINAL_STAGES, appointed
     from specialops.models.core import UserAccount
 
     lack = allowed.lacks(actor, "project.approve")
@@ -133,7 +133,7 @@ def _appointer(
             return f"{lack}: the project manager is appointed when a project is approved"
         username = str(names.get(manager_id, "")) if manager_id is not None else ""
         if username not in verdicts:
-            verdicts[username] = _appointed(session, project, actor, {"manager": username})  # type: ignore[arg-type]
+            verdicts[username] = appointed(session, project, actor, {"manager": username})  # type: ignore[arg-type]
         return verdicts[username]
 
     return refusal
@@ -166,11 +166,8 @@ def _govern_projects(
                 yield Refusal(row.line, "manager", reason)
         if "budget" in edits and rules.budget_approved(project.stage):
             edits.discard("budget")
-            lack = allowed.lacks(actor, "project.approve")
-            reason = allowed.in_stages(project, FINAL_STAGES) or (
-                lack
-                and f"the budget of {project.code} was approved; changing it takes "
-                f"the right that approved it: {lack}"
+            reason = allowed.in_stages(project, FINAL_STAGES) or allowed.budget_locked(
+                project, actor
             )
             if reason:
                 yield Refusal(row.line, "budget", reason)
@@ -182,12 +179,7 @@ def _plan_refusal(project: _Project, actor: Actor) -> str | None:
     """Why ``actor`` may not change the plan of ``project`` by import (see the module)."""
     from specialops.areas.projects import allowed
 
-    reason = (
-        allowed.lacks(actor, "project.manage")
-        or allowed.not_manager(project, actor, "change the plan")
-        or allowed.outside_stage(project, allowed.PLAN_STAGES, "changing the plan")
-    )
-    if reason:
+    if reason := allowed.plan_refusal(project, actor):
         return reason
     if project.stage == "executing":
         return (
@@ -202,32 +194,6 @@ def _plan_refusal(project: _Project, actor: Actor) -> str | None:
     return None
 
 
-def _progress_refusal(project: _Project, actor: Actor, owner_id: Any, task: str) -> str | None:
-    """Why ``actor`` may not report progress on a task (as ``actions.update_progress``)."""
-    from specialops.areas.projects import allowed
-    from specialops.areas.projects.workflow import is_pm
-
-    owner = None
-    if not (is_pm(project, actor) or (owner_id is not None and owner_id == actor.user_id)):
-        owner = f"only the owner of {task} or the PM may report on it"
-    return (
-        allowed.lacks(actor, "project.progress")
-        or owner
-        or allowed.outside_stage(project, allowed.PROGRESS_STAGES, "reporting progress")
-    )
-
-
-def _achieve_refusal(project: _Project, actor: Actor) -> str | None:
-    """Why ``actor`` may not mark a milestone achieved (as ``actions.achieve_milestone``)."""
-    from specialops.areas.projects import allowed
-
-    return (
-        allowed.lacks(actor, "project.manage")
-        or allowed.not_manager(project, actor, "check milestones")
-        or allowed.outside_stage(project, allowed.PROGRESS_STAGES, "achieving a milestone")
-    )
-
-
 def _moved(row: RowChange, projects: dict[int, _Project], what: str) -> Refusal | None:
     if row.is_new or "project_id" not in row.changed:
         return None
@@ -239,6 +205,8 @@ TASK_PROGRESS = frozenset({"percent_complete", "status"})
 
 
 def _govern_tasks(session: Session, actor: Actor, rows: Iterator[RowChange]) -> Iterator[Refusal]:
+    from specialops.areas.projects import allowed
+
     projects = _projects(session)
     owners: dict[int, Any] = {}
 
@@ -267,13 +235,15 @@ def _govern_tasks(session: Session, actor: Actor, rows: Iterator[RowChange]) -> 
         if plan and (reason := _plan_refusal(project, actor)):
             yield Refusal(row.line, _field_of(TASKS, plan) if not row.is_new else "project", reason)
             continue
-        if progress and (reason := _progress_refusal(project, actor, owner_of(row), task)):
+        if progress and (reason := allowed.progress_refusal(project, actor, owner_of(row), task)):
             yield Refusal(row.line, _field_of(TASKS, row.changed & TASK_PROGRESS), reason)
 
 
 def _govern_milestones(
     session: Session, actor: Actor, rows: Iterator[RowChange]
 ) -> Iterator[Refusal]:
+    from specialops.areas.projects import allowed
+
     projects = _projects(session)
     for row in rows:
         if moved := _moved(row, projects, "milestone"):
@@ -286,7 +256,7 @@ def _govern_milestones(
             yield Refusal(
                 row.line, _field_of(MILESTONES, plan) if not row.is_new else "project", reason
             )
-        elif achieved and (reason := _achieve_refusal(project, actor)):
+        elif achieved and (reason := allowed.achieve_refusal(project, actor)):
             yield Refusal(row.line, "achieved_date", reason)
 
 

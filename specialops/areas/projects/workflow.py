@@ -53,7 +53,8 @@ def _pm_only(_s: Session, project: Project, actor: Actor, _p: Any) -> str | None
     return None if is_pm(project, actor) else "only the project's manager may do this"
 
 
-def _appointed(session: Session, project: Project, _a: Actor, payload: Any) -> str | None:
+def appointed(session: Session, project: Project, _a: Actor, payload: Any) -> str | None:
+    """Why the approval may not appoint ``payload['manager']`` as the project's manager."""
     if payload is None:
         return None
     username = str(payload.get("manager") or "").strip()
@@ -258,7 +259,7 @@ def _transitions() -> list[wf.Transition]:
     T = wf.Transition
     found = [
         T("approve", ["proposed"], "approved", "approve and appoint the PM 批准",
-          permission="project.approve", guards=[_appointed], effect=_appoint),
+          permission="project.approve", guards=[appointed], effect=_appoint),
         T("reject", ["proposed"], "rejected", "reject 駁回", permission="project.approve",
           needs_comment=True, effect=_reason_logged),
         T("return", ["proposed"], "returned", "return for revision 退回",

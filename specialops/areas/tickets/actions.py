@@ -96,7 +96,9 @@ def _clock_effect(session: Session, ticket: Ticket, _actor: Actor, _payload: Any
 
 def _assign_effect(session: Session, ticket: Ticket, actor: Actor, payload: Any) -> None:
     username = (payload or {}).get("assignee")
-    user = _agent(session, username) if username else least_loaded(session, ticket.department_id)
+    user = (
+        agent_named(session, username) if username else least_loaded(session, ticket.department_id)
+    )
     if user is None:
         raise ValidationError("nobody in the department can take tickets", field="assignee")
     ticket.assignee_id = user.id
@@ -224,7 +226,8 @@ def _user(session: Session, username: str, field: str = "assignee") -> UserAccou
     return lookup.user_named(session, username, field)
 
 
-def _agent(session: Session, username: str) -> UserAccount:
+def agent_named(session: Session, username: str) -> UserAccount:
+    """The user ``username``, who must be one who works tickets."""
     user = _user(session, username)
     if not can(user.role, "ticket.work"):
         raise ValidationError(f"{username} ({user.role}) does not work tickets", field="assignee")
@@ -362,6 +365,13 @@ def transition(
         return result
 
 
+def not_open(code: str, status: str) -> str | None:
+    """Why a ticket in ``status`` cannot change hands: it is no longer open."""
+    if status in OPEN:
+        return None
+    return f"{code} is {STATUS_LABELS[status]}: reopen it first"
+
+
 def assign(
     store: Store, actor: Actor, ticket_id: int, seen_version: int, username: str | None = None
 ) -> Ticket:
@@ -376,12 +386,12 @@ def assign(
             payload = {"assignee": username} if username else {}
             wf.apply(session, TICKETS, ticket_id, seen_version, "assign", actor, None, payload)
             return ticket
-        if ticket.status not in OPEN:
-            raise ValidationError(
-                f"{ticket.code} is {STATUS_LABELS[ticket.status]}: reopen it first"
-            )
+        if reason := not_open(ticket.code, ticket.status):
+            raise ValidationError(reason)
         user = (
-            _agent(session, username) if username else least_loaded(session, ticket.department_id)
+            agent_named(session, username)
+            if username
+            else least_loaded(session, ticket.department_id)
         )
         if user is None:
             raise ValidationError("nobody in the department can take tickets", field="assignee")

@@ -25,10 +25,10 @@ from specialops.areas.tickets.choices import (
 )
 from specialops.areas.tickets.models import FollowUp, QualityReview, Ticket
 from specialops.entities import EntitySpec, FieldSpec, Refusal, RowChange, register
-from specialops.errors import PermissionDenied, ValidationError
+from specialops.errors import ValidationError
 from specialops.identity import Actor
 from specialops.models.core import UserAccount
-from specialops.permissions import require
+from specialops.permissions import lacks
 
 WORK = "ticket.work"
 LOOKUP_CHUNK = 500  # ids per query when the file does not carry the tickets' status
@@ -40,19 +40,11 @@ def _ticket_deriver(store: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
     return deriver(store)
 
 
-def _lacks(actor: Actor, permission: str) -> str | None:
-    try:
-        require(actor, permission)
-    except PermissionDenied as denied:
-        return str(denied)
-    return None
-
-
 def _govern_tickets(session: Session, actor: Actor, rows: Iterator[RowChange]) -> Iterator[Refusal]:
     """Assignee changes as :func:`actions.assign` makes them."""
     from specialops.areas.tickets import actions
 
-    lack = _lacks(actor, "ticket.assign")
+    lack = lacks(actor, "ticket.assign")
     names = dict(session.exec(select(UserAccount.id, UserAccount.username)).all())
     agents: dict[str, str | None] = {}  # the desk's own check, once per assignee
 
@@ -64,14 +56,14 @@ def _govern_tickets(session: Session, actor: Actor, rows: Iterator[RowChange]) -
                 f"{code} is new: assigning it is the workflow's assign step (new → assigned), "
                 "taken in the app"
             )
-        if status not in actions.OPEN:
-            return f"{code} is {actions.STATUS_LABELS[status]}: reopen it first"
+        if closed := actions.not_open(code, status):
+            return closed
         if assignee is None:
             return "an assigned ticket keeps an assignee; name the agent who takes it over"
         username = str(names.get(assignee, ""))
         if username not in agents:
             try:
-                actions._agent(session, username)
+                actions.agent_named(session, username)
                 agents[username] = None
             except ValidationError as error:
                 agents[username] = str(error)

@@ -62,7 +62,9 @@ def test_the_manager_of_an_executing_project_plans_reports_and_spends(office) ->
 def test_an_executive_sees_an_executing_project_but_may_not_run_it(office) -> None:
     verdicts = _verdicts(office, EXECUTIVE, EXECUTING)
     code = _code(office, EXECUTING)
-    assert verdicts["add_task"] == f"only the manager of {code} may change the plan"
+    assert verdicts["add_task"] == (
+        f"{EXECUTIVE} (executive) may not manage a project's plan and execution"
+    )
     assert verdicts["expense"] == f"only the manager of {code} may record expenses"
     assert (
         verdicts["progress"] == f"{EXECUTIVE} (executive) may not report progress on project tasks"

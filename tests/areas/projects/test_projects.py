@@ -582,3 +582,22 @@ def test_an_import_neither_skips_nor_takes_workflow_steps(demo_ctx, tmp_path) ->
         after = {p.code: (p.stage, p.name, p.version) for p in session.exec(select(Project))}
     assert after["PRJ-0002"] == ("executing", "客戶入口網站改版 v2", before["PRJ-0002"][2] + 1)
     assert after["PRJ-0005"] == before["PRJ-0005"]
+
+
+def test_an_approved_budget_changes_only_with_the_right_that_approved_it(ctx, people) -> None:
+    pm, executive, staff = people["li.jianguo"], people["lin.zhiyuan"], people["liu.fang"]
+    project = svc.propose(ctx.store, staff, PROPOSAL)
+    svc.update_project(ctx.store, staff, project.id, project.version, {"budget": "1,600,000"})
+    _step(ctx, executive, project.id, "approve", "同意", {"manager": "li.jianguo"})
+    approved = _load(ctx, project.id)
+    with pytest.raises(PermissionDenied, match="budget of PRJ-0001 was approved"):
+        svc.update_project(ctx.store, pm, project.id, approved.version, {"budget": "99,990,000"})
+    # The same amount written back, as a whole-form save does, is no change.
+    svc.update_project(
+        ctx.store, pm, project.id, approved.version, {"budget": "1,600,000", "background": "b"}
+    )
+    assert _load(ctx, project.id).budget == 160_000_000
+    admin_edit = svc.update_project(
+        ctx.store, ctx.actor, project.id, _load(ctx, project.id).version, {"budget": "1,700,000"}
+    )
+    assert admin_edit.budget == 170_000_000
