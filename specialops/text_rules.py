@@ -64,6 +64,11 @@ def text_problem(text: str) -> str | None:
     if found is None:
         return None
     char, where = found.group(), found.start() + 1
+    if 0xDC80 <= ord(char) <= 0xDCFF:  # how Python keeps a byte that is not UTF-8
+        return (
+            f"holds {describe(char)} at character {where}: the byte "
+            f"{ord(char) - 0xDC00:02x} that is not UTF-8, or half of a UTF-16 pair"
+        )
     if 0xD800 <= ord(char) <= 0xDFFF:
         return f"holds {describe(char)} at character {where} (half of a UTF-16 pair)"
     return (

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from specialops.cli.common import JsonFlag, context
-from specialops.cli.output import emit_json, say, table
+from specialops.cli.output import echo, emit_json, say, table
 
 audit_app = typer.Typer(help="The tamper-evident audit log.")
 
@@ -36,9 +36,9 @@ def audit_verify(as_json: JsonFlag = False) -> None:
             }
         )
     elif result.ok:
-        print(f"audit log intact: {result.checked} entries")
+        echo(f"audit log intact: {result.checked} entries")
     else:
-        print(
+        echo(
             f"audit log broken at entry {result.first_bad_id}: {result.reason} "
             f"({result.checked} entries before it are intact)"
         )

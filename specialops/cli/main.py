@@ -14,7 +14,7 @@ import typer
 
 from specialops.cli.audit_commands import audit_app
 from specialops.cli.common import JsonFlag, Launcher, Options, context
-from specialops.cli.output import emit_json, say, table
+from specialops.cli.output import echo, emit_json, say, table
 from specialops.errors import EXIT_USAGE, SpecialopsError
 
 app = typer.Typer(
@@ -168,7 +168,7 @@ def db_check(as_json: JsonFlag = False) -> None:
             if isinstance(value, list):
                 value = ", ".join(map(str, value)) or "none"
             if name != "ok":
-                print(f"{name}: {value}")
+                echo(f"{name}: {value}")  # a planted trigger's name is anyone's text
     if not report["ok"]:
         raise typer.Exit(1)
 

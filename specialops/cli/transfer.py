@@ -129,7 +129,7 @@ def import_command(
             c.store.checkpoint()
     finally:
         c.close()
-    if not summary.ok and on_error == "abort":
+    if not summary.ok and (on_error == "abort" or summary.refused_whole):
         raise typer.Exit(EXIT_REJECTED)
 
 
@@ -166,12 +166,13 @@ def export_command(
 ) -> None:
     """Export records in a format that import reads back (cells safe for spreadsheets)."""
     from specialops.io.engine import export_entity, stdout_target
+    from specialops.io.formats import detect_format
 
     if as_json and output == "-":
         raise UsageError(
             "--json prints a summary on standard output; give the data a file: -o FILE"
         )
-    target: Path | Any = stdout_target() if output == "-" else Path(output)
+    target: Path | Any = stdout_target(detect_format("-", fmt)) if output == "-" else Path(output)
     c = _context()
     try:
         with _progress(sys.stderr.isatty(), f"exporting {entity}") as progress:

@@ -111,6 +111,8 @@ class ImportSummary:
     written: bool = False
     lock_seconds: float | None = None
     attempts: int = 0
+    # The file as a whole was refused (its header), so no row could be skipped.
+    refused_whole: bool = False
 
     @property
     def ok(self) -> bool:
@@ -1302,6 +1304,7 @@ def import_file(
         # one run reports every problem of the file.
         header_problems = _check_header(spec, header, upsert)
         summary.errors = list(header_problems)
+        summary.refused_whole = bool(header_problems)
         known = [c for c in header if c in spec.by_name]
         undo = unneutralise if fmt in ("csv", "xlsx") else None
         job = _Import(
@@ -1595,17 +1598,25 @@ def export_entity(
     return summary
 
 
-def stdout_target() -> IO[bytes]:
+def stdout_target(fmt: str = "csv") -> IO[bytes]:
     """Where ``-o -`` writes.
 
-    When standard output is a file the shell has just created for it (empty,
-    this login's, as ``> out.csv`` makes it) with access for every user, that
-    access is taken away: an export is never left readable by other users.
+    On a terminal the text is shown with its controls made visible
+    (:mod:`specialops.io.terminal_stream`), and a workbook is refused. When
+    standard output is a file the shell has just created for it (empty, this
+    login's, as ``> out.csv`` makes it) with access for every user, that access
+    is taken away: an export is never left readable by other users.
     """
     import os
     import stat
 
     stream = sys.stdout.buffer
+    if stream.isatty():
+        if fmt == "xlsx":
+            raise UsageError("a workbook is not for a terminal: name a file with -o, or redirect")
+        from specialops.io.terminal_stream import TerminalSafe
+
+        return TerminalSafe(stream)  # type: ignore[return-value]
     try:
         fd = stream.fileno()
         info = os.fstat(fd)

@@ -12,6 +12,7 @@ from specialops import audit, clock
 from specialops.identity import Actor
 from specialops.models.base import Record
 from specialops.store import codes
+from specialops.text_rules import check_text
 
 _IGNORED_IN_DIFF = {"updated_at", "updated_by"}
 
@@ -35,18 +36,41 @@ def _previous_values(obj: Record) -> dict[str, Any]:
     return before
 
 
+def _check_new_text(obj: Record) -> None:
+    """Every text a new record holds obeys :mod:`specialops.text_rules`."""
+    for attr in inspect(type(obj)).column_attrs:
+        value = getattr(obj, attr.key)
+        if isinstance(value, str):
+            check_text(value, attr.key)
+
+
+def _check_changed_text(obj: Record) -> None:
+    for attr in inspect(type(obj)).column_attrs:
+        for value in attributes.get_history(obj, attr.key).added:
+            if isinstance(value, str):
+                check_text(value, attr.key)
+
+
 @event.listens_for(StoreSession, "before_flush")
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    """Stamp, code and queue the audit of every record; refuse text no terminal may get.
+
+    The text rule is checked here, once for every way in (the app, the command
+    line, imports), so no path can store a control character.
+    """
     if not (session.new or session.dirty or session.deleted):
         return
     actor: Actor | None = session.info.get("actor")
     if actor is None:
         raise RuntimeError("a read session cannot write; use Store.write()")
+    if comment := session.info.get("comment"):
+        check_text(comment, "comment")
     pending = session.info.setdefault("audit_pending", [])
     now = clock.now()
     for obj in list(session.new):
         if not isinstance(obj, Record):
             continue
+        _check_new_text(obj)
         if obj.__code_prefix__ and not getattr(obj, obj.__code_field__, None):
             number = codes.allocate(session.connection(), obj.__code_prefix__)
             setattr(
@@ -63,6 +87,7 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
         before = _previous_values(obj)
         if not set(before) - _IGNORED_IN_DIFF:
             continue
+        _check_changed_text(obj)
         obj.updated_at = now
         obj.updated_by = actor.username
         pending.append(("update", obj, before))

@@ -137,3 +137,53 @@ def test_an_imported_customer_is_reported_visibly_and_stored_as_it_came(
     stored = conn.execute("SELECT count(*) FROM customers WHERE name = ?", (BIDI,))
     assert stored.fetchone()[0] == 1  # only output is made safe: stored as it came
     conn.close()
+
+
+def _export_to_a_terminal(db: Path, *args: str) -> tuple[int, str]:
+    """Run ``export`` with standard output on a pseudo-terminal; its code and what it showed."""
+    import os
+    import pty
+    import sys
+
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "specialops", "--db", str(db), "export", *args],
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "SPECIALOPS_USER": "chen.admin"},
+        )
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal's other side closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+        _, err = process.communicate(timeout=120)
+    finally:
+        os.close(leader)
+    return process.returncode, shown.decode("utf-8") + err.decode("utf-8")
+
+
+def test_an_export_to_a_terminal_shows_controls_and_to_a_pipe_keeps_every_byte(
+    hostile_db: Path,
+) -> None:
+    code, shown = _export_to_a_terminal(hostile_db, "users", "--where", "username=zhao.wei")
+    assert code == 0, shown
+    assert SHOWN in shown
+    assert FORBIDDEN.search(shown.replace("\r\n", "\n")) is None
+    piped = run_cli("export", "users", "--format", "jsonl", db=hostile_db)
+    assert piped.returncode == 0, piped.stderr
+    names = {row["username"]: row["name"] for row in map(json.loads, piped.stdout.splitlines())}
+    assert names["zhao.wei"] == HOSTILE
+
+
+def test_a_workbook_is_not_written_to_a_terminal(hostile_db: Path) -> None:
+    code, shown = _export_to_a_terminal(hostile_db, "users", "--format", "xlsx")
+    assert code != 0
+    assert "a workbook is not for a terminal" in shown
+    assert "PK" not in shown

@@ -408,3 +408,13 @@ def test_hostile_files_end_in_a_clear_message_and_leave_the_database_intact(db, 
     }
     assert {n for n, (code, _) in outcomes.items() if code == 0} == accepted, outcomes
     assert count(db) == len(accepted) + 1  # surrogate.json holds two rows
+
+
+def test_skip_does_not_skip_a_bad_header_the_run_fails(db, tmp_path) -> None:
+    source = write(tmp_path / "c.csv", "nmae,type\n王大同,individual\n")
+    result = run_cli("import", "customers", str(source), "--on-error", "skip", "--json", db=db)
+    assert_clean(result, codes=(1,))
+    assert "line 1, column nmae: unknown column" in result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["inserted"], summary["batch"]) == (0, None)
+    assert count(db) == 0

@@ -17,6 +17,7 @@ against the budget and against the planned value (see :func:`cost_health`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -330,8 +331,13 @@ def parse_money(text: str, field_name: str = "budget") -> int:
 def sparkline(values: Sequence[float]) -> str:
     """A small trend in ASCII (CJK terminals draw block characters two cells wide)."""
     bars = "_.-=+*#@"
-    if not values:
-        return ""
-    low, high = min(values), max(values)
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return "?" * len(values)
+    low, high = min(finite), max(finite)
     span = high - low or 1
-    return "".join(bars[int((v - low) / span * (len(bars) - 1))] for v in values)
+    # A value that is not finite (stored before readings had to be) shows as "?".
+    return "".join(
+        bars[int((v - low) / span * (len(bars) - 1))] if math.isfinite(v) else "?"
+        for v in values
+    )

@@ -601,3 +601,9 @@ def test_an_approved_budget_changes_only_with_the_right_that_approved_it(ctx, pe
         ctx.store, ctx.actor, project.id, _load(ctx, project.id).version, {"budget": "1,700,000"}
     )
     assert admin_edit.budget == 170_000_000
+
+
+def test_a_stored_reading_that_is_not_finite_shows_as_a_question_mark_in_the_trend() -> None:
+    assert rules.sparkline([1.0, float("inf"), 3.0, float("nan")]) == "_?@?"
+    assert rules.sparkline([float("-inf")]) == "?"
+    assert rules.sparkline([]) == ""
