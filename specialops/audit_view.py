@@ -25,20 +25,7 @@ from specialops.permissions import can, require
 from specialops.store.store import Store
 
 REVEAL_PERMISSION = "customer.reveal_pii"
-FIELDS = (
-    "id",
-    "at",
-    "username",
-    "real_username",
-    "action",
-    "entity",
-    "record_id",
-    "code",
-    "before",
-    "after",
-    "comment",
-    "batch",
-)
+FIELDS = ("id", *audit.HASHED_FIELDS)  # what an entry holds: its id and what is chained
 
 
 @dataclass(frozen=True)

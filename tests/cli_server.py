@@ -31,7 +31,7 @@ from tests.layout import USE_SITE
 # Loaded once in the server, before any fork: the whole program and what the
 # libraries load lazily, so a child that becomes another login (who may not read
 # the virtual environment) finds everything already in memory.
-_PRELOAD = (
+LOAD_PROGRAM = (
     USE_SITE
     + """
 import importlib, pkgutil
@@ -126,7 +126,7 @@ class _Server:
     def __init__(self) -> None:
         self.env = dict(os.environ)
         self.process = subprocess.Popen(
-            [sys.executable, "-c", _PRELOAD + _SERVE],
+            [sys.executable, "-c", LOAD_PROGRAM + _SERVE],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=self.env,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -60,6 +62,45 @@ def demo_ctx(db_path: Path):
     load_demo(context.store, context.actor)
     yield context
     context.close()
+
+
+@pytest.fixture
+def risk_ctx(db_path: Path):
+    """A new database holding the sample departments, users and risks only."""
+    from specialops.context import open_context
+    from specialops.demo import load_demo
+
+    context = open_context(str(db_path), create=True)
+    load_demo(context.store, context.actor, only={"departments", "users", "risks"})
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo database as ``init --demo`` makes it, once per test worker: copy it
+    (:func:`copy_database`), never write to it."""
+    folder = tmp_path_factory.mktemp("demo")
+    db = folder / "ops.db"
+    made = run_cli("init", "--demo", db=db, env={"SPECIALOPS_CONFIG": str(folder / "c.toml")})
+    assert made.returncode == 0, made.stderr
+    return db
+
+
+def copy_database(source: Path, target: Path) -> Path:
+    """A consistent copy of the SQLite database ``source`` at ``target``, with the mode
+    specialops gives its databases (its group may share it, no one else)."""
+    target.touch()
+    target.chmod(0o660)
+    with closing(sqlite3.connect(source)) as original, closing(sqlite3.connect(target)) as copy:
+        original.backup(copy)
+    return target
+
+
+@pytest.fixture
+def demo_db(demo_template: Path, db_path: Path) -> Path:
+    """A fresh copy of the demo database for one test, at ``db_path``."""
+    return copy_database(demo_template, db_path)
 
 
 def run_cli(

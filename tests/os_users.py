@@ -21,31 +21,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.layout import USE_SITE
+from tests.cli_server import LOAD_PROGRAM, run_forked
 
 needs_root = pytest.mark.skipif(
     os.getuid() != 0, reason="creating and becoming OS logins needs root; run the suite as root"
 )
 
 PRELOAD = (
-    USE_SITE
+    LOAD_PROGRAM
     + """
-import importlib, os, pkgutil, pwd, sys
-import specialops
-for found in pkgutil.walk_packages(specialops.__path__, "specialops."):
-    if not found.name.startswith(("specialops.migrations", "specialops.__main__")):
-        importlib.import_module(found.name)
-# What the libraries load lazily, from a virtual environment the login may not read.
-import click, rich, sqlalchemy.dialects.sqlite, sqlalchemy.sql, sqlmodel, typer
-for package in (click, rich, typer, sqlalchemy.dialects.sqlite, sqlalchemy.sql, sqlmodel):
-    for found in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-        if found.name.endswith("__main__"):
-            continue  # that would run the library's own command line
-        try:
-            importlib.import_module(found.name)
-        except Exception:
-            pass  # optional parts whose own dependencies are not installed
-import sqlalchemy.dialects.sqlite.pysqlite, encodings.idna, json.decoder, sqlite3.dbapi2
+import pwd
 from specialops.cli.main import run
 who = pwd.getpwnam(os.environ["SPECIALOPS_TEST_BECOME"])
 os.setgroups(os.getgrouplist(who.pw_name, who.pw_gid))
@@ -70,8 +55,6 @@ def run_as(
     ``site`` runs a copy of the program from there; ``show`` prints an expression
     instead of running a command; ``umask`` is set before the command runs.
     """
-    from tests.cli_server import run_forked
-
     argv = [*(["--db", str(db)] if db is not None else []), *args]
     full_env = {k: v for k, v in os.environ.items() if k != "SPECIALOPS_USER"}
     full_env |= env or {}
@@ -136,6 +119,23 @@ def os_login(group: str | None = None) -> Iterator[str]:
         yield name
     finally:
         subprocess.run(["userdel", name], capture_output=True)
+
+
+@contextmanager
+def team_folder() -> Iterator[tuple[Path, str]]:
+    """A team folder as the README sets one up, with its throwaway group: setgid,
+    group-writable, others shut out."""
+    import shutil
+    import tempfile
+
+    with team_group() as group:
+        folder = Path(tempfile.mkdtemp(prefix="specialops-team-", dir="/tmp"))
+        try:
+            os.chown(folder, 0, grp.getgrnam(group).gr_gid)
+            os.chmod(folder, 0o2770)
+            yield folder, group
+        finally:
+            shutil.rmtree(folder)
 
 
 def group_id(name: str) -> int:

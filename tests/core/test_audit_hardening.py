@@ -3,31 +3,12 @@ value's type or format, is named in one line, never a traceback."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import run_cli
-
-
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo database, made once and copied for each test."""
-    folder = tmp_path_factory.mktemp("audit-demo")
-    db = folder / "ops.db"
-    made = run_cli("init", "--demo", db=db, env={"SPECIALOPS_CONFIG": str(folder / "c.toml")})
-    assert made.returncode == 0, made.stderr
-    with sqlite3.connect(db) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return db
-
-
-@pytest.fixture
-def demo_db(demo_template: Path, db_path: Path) -> Path:
-    shutil.copy2(demo_template, db_path)
-    return db_path
 
 
 def tamper(db: Path, statement: str) -> int:

@@ -4,7 +4,6 @@ is a problem (exit 1), named in its report."""
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -18,21 +17,9 @@ from tests.layout import CHECKOUT
 AUDIT_TRIGGERS = ("audit_log_no_update", "audit_log_no_delete")
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("triggers")
-    db = folder / "ops.db"
-    made = run_cli("init", "--demo", db=db, env={"SPECIALOPS_CONFIG": str(folder / "c.toml")})
-    assert made.returncode == 0, made.stderr
-    with sqlite3.connect(db) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return db
-
-
 @pytest.fixture
-def db(template: Path, db_path: Path) -> Path:
-    shutil.copy2(template, db_path)
-    return db_path
+def db(demo_db: Path) -> Path:
+    return demo_db
 
 
 def sql(db: Path, *statements: str) -> None:

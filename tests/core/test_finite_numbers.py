@@ -153,17 +153,6 @@ def test_a_measure_refuses_a_reading_or_threshold_that_is_not_finite(value) -> N
     assert refused.value.field == "critical"
 
 
-@pytest.fixture
-def risk_ctx(db_path):
-    from specialops.context import open_context
-    from specialops.demo import load_demo
-
-    context = open_context(str(db_path), create=True)
-    load_demo(context.store, context.actor, only={"departments", "users", "risks"})
-    yield context
-    context.close()
-
-
 def _indicator(ctx) -> RiskIndicator:
     with ctx.store.read() as session:
         return session.exec(select(RiskIndicator).order_by(RiskIndicator.id)).first()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import copy_database, run_cli
 
 # Sets the clipboard to "echo pwned", the window title, clears the screen, a colour, an
 # 8-bit CSI, a right-to-left override and an isolate.
@@ -36,12 +36,9 @@ def _assert_clean(result: subprocess.CompletedProcess[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def hostile_db(tmp_path_factory: pytest.TempPathFactory, demo_template: Path) -> Path:
     """The demo data with hostile names, subjects and titles written in directly."""
-    folder = tmp_path_factory.mktemp("hostile")
-    db = folder / "ops.db"
-    created = run_cli("init", "--demo", db=db, env={"SPECIALOPS_CONFIG": str(folder / "c.toml")})
-    assert created.returncode == 0, created.stderr
+    db = copy_database(demo_template, tmp_path_factory.mktemp("hostile") / "ops.db")
     conn = sqlite3.connect(db)
     with conn:
         conn.execute("UPDATE users SET name = ? WHERE username = 'zhao.wei'", (HOSTILE,))

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import grp
 import os
-import shutil
 import sqlite3
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests import os_users
 from tests.conftest import ADMIN, run_cli
-from tests.os_users import needs_root, os_login, run_as, team_group
+from tests.os_users import needs_root, os_login, run_as
 
 
 def _one_line_error(result: subprocess.CompletedProcess[str], code: int, text: str) -> None:
@@ -72,15 +70,8 @@ def test_an_admin_may_still_run_init_on_a_database_in_use(live_db: Path) -> None
 
 @pytest.fixture
 def team_folder() -> Iterator[tuple[Path, str]]:
-    """A setgid team folder with two logins of the team in it."""
-    with team_group() as group:
-        folder = Path(tempfile.mkdtemp(prefix="specialops-init-", dir="/tmp"))
-        try:
-            os.chown(folder, 0, grp.getgrnam(group).gr_gid)
-            os.chmod(folder, 0o2770)
-            yield folder, group
-        finally:
-            shutil.rmtree(folder)
+    with os_users.team_folder() as made:
+        yield made
 
 
 @needs_root

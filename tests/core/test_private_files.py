@@ -10,19 +10,18 @@ from __future__ import annotations
 import grp
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import stat
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from specialops import private_files
+from tests import os_users
 from tests.conftest import run_cli
 from tests.os_users import needs_root, os_login, run_as, team_group
 
@@ -66,23 +65,9 @@ def _give_group(db: Path, group: str) -> int:
 
 
 @pytest.fixture
-def demo_db(db_path: Path) -> Path:
-    result = run_cli("init", "--demo", db=db_path)
-    assert result.returncode == 0, result.stderr
-    return db_path
-
-
-@pytest.fixture
-def shared_folder(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    """A team folder as the README sets one up: setgid, group-writable, others shut out."""
-    with team_group() as group:
-        folder = Path(tempfile.mkdtemp(prefix="specialops-team-", dir="/tmp"))
-        try:
-            os.chown(folder, 0, grp.getgrnam(group).gr_gid)
-            os.chmod(folder, 0o2770)
-            yield folder, group
-        finally:
-            shutil.rmtree(folder)
+def shared_folder() -> Iterator[tuple[Path, str]]:
+    with os_users.team_folder() as made:
+        yield made
 
 
 # ----------------------------------------------------------------------------- the module

@@ -20,25 +20,9 @@ import pytest
 from tests.conftest import run_cli
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    made = run_cli("init", "--demo", db=path)
-    assert made.returncode == 0, made.stderr
-    return path
-
-
 @pytest.fixture
-def db(demo_template: Path, tmp_path: Path) -> Path:
-    """A fresh copy of the demo database for one test."""
-    target = tmp_path / "ops.db"
-    target.touch(mode=0o600)  # private, as specialops makes its databases
-    with (
-        closing(sqlite3.connect(demo_template)) as source,
-        closing(sqlite3.connect(target)) as copy,
-    ):
-        source.backup(copy)
-    return target
+def db(demo_db: Path) -> Path:
+    return demo_db
 
 
 def rows_of(db: Path, sql: str, *params: object) -> list[tuple]:

@@ -338,6 +338,5 @@ def sparkline(values: Sequence[float]) -> str:
     span = high - low or 1
     # A value that is not finite (stored before readings had to be) shows as "?".
     return "".join(
-        bars[int((v - low) / span * (len(bars) - 1))] if math.isfinite(v) else "?"
-        for v in values
+        bars[int((v - low) / span * (len(bars) - 1))] if math.isfinite(v) else "?" for v in values
     )

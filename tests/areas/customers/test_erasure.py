@@ -5,7 +5,6 @@ the chain."""
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -25,21 +24,9 @@ FIRST = {  # CUS-000001 of the demo data
 SECOND_PHONE = "0928-111-222"  # CUS-000002
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("customers-demo")
-    db = folder / "ops.db"
-    made = run_cli("init", "--demo", db=db, env={"SPECIALOPS_CONFIG": str(folder / "c.toml")})
-    assert made.returncode == 0, made.stderr
-    with sqlite3.connect(db) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return db
-
-
 @pytest.fixture
-def db(template: Path, db_path: Path) -> Path:
-    shutil.copy2(template, db_path)
-    return db_path
+def db(demo_db: Path) -> Path:
+    return demo_db
 
 
 def logged_text(db: Path) -> str:

@@ -4,24 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from sqlmodel import select
 
 from specialops.app import make_app
 from specialops.areas.risks.models import IndicatorReading, Risk, RiskAction, RiskIndicator
-from specialops.context import open_context
-from specialops.demo import load_demo
 from specialops.screens.risks.detail import RiskDetailScreen
 from specialops.widgets.form import FormModal
 from tests.pilot import pilot_test, settle, wait_until
-
-
-@pytest.fixture
-def risk_ctx(db_path):
-    context = open_context(str(db_path), create=True)
-    load_demo(context.store, context.actor, only={"departments", "users", "risks"})
-    yield context
-    context.close()
 
 
 def _error(form: FormModal, name: str) -> str:

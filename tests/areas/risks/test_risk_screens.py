@@ -8,8 +8,6 @@ from sqlmodel import select
 from specialops import alerts
 from specialops.app import make_app
 from specialops.areas.risks.models import IndicatorReading, Risk, RiskIndicator
-from specialops.context import open_context
-from specialops.demo import load_demo
 from specialops.screens.risks.detail import RiskDetailScreen
 from specialops.screens.risks.register import RiskRegisterScreen
 from specialops.screens.shell import registry
@@ -17,15 +15,6 @@ from specialops.widgets.form import FormModal
 from specialops.widgets.heat_map import HeatMap
 from specialops.widgets.record_list import RecordList
 from tests.pilot import pilot_test, settle
-
-
-@pytest.fixture
-def risk_ctx(db_path):
-    """A database holding the sample departments, users and risks only."""
-    context = open_context(str(db_path), create=True)
-    load_demo(context.store, context.actor, only={"departments", "users", "risks"})
-    yield context
-    context.close()
 
 
 async def open_register(pilot) -> None:
