@@ -36,19 +36,30 @@ def _previous_values(obj: Record) -> dict[str, Any]:
     return before
 
 
+def _line_ends(value: str) -> str:
+    """Line ends as stored everywhere: ``\n`` (an import turns CRLF and CR the same way)."""
+    return value.replace("\r\n", "\n").replace("\r", "\n") if "\r" in value else value
+
+
+def _check_text(obj: Record, key: str, value: str) -> None:
+    if (stored := _line_ends(value)) is not value:
+        setattr(obj, key, stored)
+    check_text(stored, key)
+
+
 def _check_new_text(obj: Record) -> None:
     """Every text a new record holds obeys :mod:`specialops.text_rules`."""
     for attr in inspect(type(obj)).column_attrs:
         value = getattr(obj, attr.key)
         if isinstance(value, str):
-            check_text(value, attr.key)
+            _check_text(obj, attr.key, value)
 
 
 def _check_changed_text(obj: Record) -> None:
     for attr in inspect(type(obj)).column_attrs:
         for value in attributes.get_history(obj, attr.key).added:
             if isinstance(value, str):
-                check_text(value, attr.key)
+                _check_text(obj, attr.key, value)
 
 
 @event.listens_for(StoreSession, "before_flush")
@@ -64,7 +75,7 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     if actor is None:
         raise RuntimeError("a read session cannot write; use Store.write()")
     if comment := session.info.get("comment"):
-        check_text(comment, "comment")
+        session.info["comment"] = check_text(_line_ends(comment), "comment")
     pending = session.info.setdefault("audit_pending", [])
     now = clock.now()
     for obj in list(session.new):

@@ -65,3 +65,11 @@ def test_the_command_line_refuses_escapes_and_bytes_that_are_not_utf8(ctx, db_pa
         assert conn.execute(
             "SELECT count(*) FROM risk_categories WHERE code='logistics'"
         ).fetchone() == (0,)
+
+
+def test_line_ends_are_stored_as_newlines_whichever_way_the_text_came(ctx) -> None:
+    project = projects.propose(
+        ctx.store, ctx.actor, {"name": "雲端", "objectives": "one\r\ntwo\rthree"}
+    )
+    with ctx.store.read() as session:
+        assert session.get(type(project), project.id).objectives == "one\ntwo\nthree"
