@@ -57,7 +57,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import aliased
 
 from specialops import audit, clock, entities, sealing
-from specialops.entities import EntitySpec, FieldSpec, Refusal, RowChange
+from specialops.entities import EntitySpec, FieldSpec, Refusal, RowChange, mask
 from specialops.errors import DatabaseUnavailable, PermissionDenied, UsageError
 from specialops.identity import Actor
 from specialops.io.convert import CellError, ColumnImporter, column_importer, exporter, importer
@@ -1591,11 +1591,26 @@ def export_entity(
                                 f"export of {count} records with personal data "
                                 f"({', '.join(revealed)}) to {Path(label).name}"
                             ),
-                            after={"rows": count, "fields": revealed, "where": where or []},
+                            after={
+                                "rows": count,
+                                "fields": revealed,
+                                "where": _where_for_the_log(spec, where or []),
+                            },
                         )
                     ],
                 )
     return summary
+
+
+def _where_for_the_log(spec: EntitySpec, where: list[str]) -> list[str]:
+    """The filters as the audit log keeps them: a personal field's value masked, since the
+    log outlives any one customer's data (and their erasure)."""
+    personal = set(spec.pii_fields)
+    kept = []
+    for condition in where:
+        name, sep, value = condition.partition("=")
+        kept.append(f"{name}={mask(value)}" if sep and name.strip() in personal else condition)
+    return kept
 
 
 def stdout_target(fmt: str = "csv") -> IO[bytes]:

@@ -191,3 +191,14 @@ def test_only_the_admin_may_erase(db: Path) -> None:
     assert phone == (FIRST["phone"],)
     no_reason = run_cli("customers", "erase", "CUS-000001", "--reason", " ", db=db)
     assert no_reason.returncode == 1 and count(db) == before
+
+
+def test_an_export_filtered_by_phone_logs_the_number_masked(db: Path, tmp_path: Path) -> None:
+    exported = run_cli(
+        "export", "customers", "--where", f"phone={FIRST['phone']}", "-o", str(tmp_path / "x.csv"),
+        db=db,
+    )  # fmt: skip
+    assert exported.returncode == 0, exported.stderr
+    text = logged_text(db)
+    assert FIRST["phone"] not in text
+    assert "phone=********-678" in text
