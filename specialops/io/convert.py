@@ -75,6 +75,11 @@ class AmbiguousNumber(CellError):
     """Digits with misplaced separators (``1,23``): a decimal comma, or a typo?"""
 
 
+# What every masked personal value holds (:func:`specialops.entities.mask`) and no phone
+# number, ID number or address does.
+MASK_MARK = "***"
+
+
 def clean(raw: Any) -> str | None:
     """Cell text without surrounding blanks; an empty cell is ``None``."""
     if raw is None:
@@ -209,6 +214,7 @@ def _convert(spec: FieldSpec, refs: Mapping[str, int] | None) -> Callable[[str],
     limit = spec.max_length
     if kind in ("text", "email"):
         is_email = kind == "email"
+        personal = spec.pii
 
         def text(value: str) -> str:
             if "\r" in value:
@@ -217,6 +223,12 @@ def _convert(spec: FieldSpec, refs: Mapping[str, int] | None) -> Callable[[str],
             problem = text_problem(value)
             if problem is not None:
                 raise CellError(problem)
+            if personal and MASK_MARK in value:
+                raise CellError(
+                    f"'{value}' is masked, as an export shows personal data to roles that "
+                    "may not see it; an import never writes a mask over personal data: "
+                    "give the full value or leave the column out"
+                )
             if limit is not None and len(value) > limit:
                 raise CellError(f"longer than {limit} characters ({len(value)})")
             if is_email and not _EMAIL.match(value):
@@ -442,6 +454,7 @@ def _fast_column(
         limit = spec.max_length
         email = _EMAIL.match if kind == "email" else None
         undo = unneutralise is not None
+        personal = spec.pii
 
         def text(cells: Sequence[Any]) -> list[Any] | None:
             stripped = _stripped(cells)
@@ -453,6 +466,8 @@ def _fast_column(
             # Joined by newlines, which the text rule allows: one search covers the block.
             joined = "\n".join(stripped)
             if "\r" in joined or text_problem(joined) is not None:
+                return None
+            if personal and MASK_MARK in joined:
                 return None
             if undo and (joined.startswith("'") or "\n'" in joined):
                 return None
