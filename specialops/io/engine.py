@@ -44,6 +44,7 @@ import json
 import sys
 import time
 import uuid
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -71,6 +72,9 @@ STAGE_VARIABLES = 500  # values bound per staging statement
 MAX_LISTED_PROBLEMS = 100_000
 PUBLISH_ATTEMPTS = 8
 REJECTS_ERROR_COLUMN = "error"
+# Every export ends with each record's version; an upsert of a row whose record has
+# changed since refuses that row instead of reverting the change.
+VERSION_COLUMN = "version"
 
 Progress = Callable[[int], None]
 Log = Callable[[str], None]
@@ -342,6 +346,66 @@ def _refusal(actor: Actor, permission: str | None) -> str | None:
     return None
 
 
+def _local_minute(at: Any) -> str:
+    """A stored time (UTC; SQLite gives it as text) as people read it, as the app says it."""
+    from datetime import UTC, datetime
+
+    if isinstance(at, str):
+        try:
+            at = datetime.fromisoformat(at)
+        except ValueError:
+            return at
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _version_text(cell: Any) -> str:
+    """A version cell as text: a workbook may hold 3 as 3.0, JSON as a number."""
+    if cell is None or isinstance(cell, bool):
+        return "" if cell is None else str(cell)
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell).strip()
+
+
+class FileVersions:
+    """The version each row of the file was exported at, by line (from its ``version``
+    column), and the refusal of a row whose record has changed since."""
+
+    def __init__(self) -> None:
+        self._by_line = array("q")
+
+    def read(
+        self, rows: Iterable[tuple[int, list[Any], str | None]], at: int
+    ) -> Iterator[tuple[int, list[Any], str | None]]:
+        """Pass ``rows`` on, keeping each one's version; a version that is not one is the
+        row's problem."""
+        for line, cells, problem in rows:
+            raw = _version_text(cells[at] if at < len(cells) else None)
+            if raw and problem is None:
+                if raw.isascii() and raw.isdigit() and len(raw) < 19:
+                    self._keep(line, int(raw))
+                else:
+                    problem = f"'{raw}' in the {VERSION_COLUMN} column is not a record version"
+            yield line, cells, problem
+
+    def _keep(self, line: int, version: int) -> None:
+        if len(self._by_line) <= line:
+            self._by_line.extend([-1] * (line + 1 - len(self._by_line)))
+        self._by_line[line] = version
+
+    def stale(self, line: int, current: int, by: str | None, at: Any) -> str | None:
+        """Why the row on ``line`` may not change a record now at version ``current``."""
+        if line >= len(self._by_line) or (seen := self._by_line[line]) < 0 or seen == current:
+            return None
+        when = f" at {_local_minute(at)}" if at else ""
+        return (
+            f"changed by {by or 'someone'}{when} after this file was exported (version "
+            f"{current}, the file has {seen}); export again and redo the change there"
+        )
+
+
 class _Import:
     """One import job: the compiled plan, its connection and its TEMP tables."""
 
@@ -360,6 +424,7 @@ class _Import:
     ) -> None:
         self.store, self.actor, self.spec, self.summary = store, actor, spec, summary
         self.upsert, self.skip, self.log = upsert, skip, log
+        self.versions = FileVersions()
         self.model = spec.model
         self.table = spec.model.__table__  # type: ignore[attr-defined]
         self.table_name = self.table.name
@@ -732,7 +797,8 @@ class _Import:
             for f in self.self_refs
         )
         cursor = self.raw.execute(
-            f"SELECT r.line, t.id, t.version, {mine}, {theirs}{pending} FROM imp_rows r "
+            f"SELECT r.line, t.id, t.version, t.updated_by, t.updated_at, {mine}, {theirs}"
+            f"{pending} FROM imp_rows r "
             f"JOIN main.{table} t ON t.{_quote(self.key_col)} = r.{key} WHERE r.op = 'insert'"
         )
         width = len(cols)
@@ -744,7 +810,7 @@ class _Import:
         while batch := cursor.fetchmany(STAGE_CHUNK):
             for row in batch:
                 line, id_, version = row[0], row[1], row[2]
-                new, old = row[3 : 3 + width], row[3 + width : 3 + 2 * width]
+                new, old = row[5 : 5 + width], row[5 + width : 5 + 2 * width]
                 if not self.upsert:
                     rejects.append(
                         (
@@ -773,9 +839,12 @@ class _Import:
                         )
                     )
                     continue
-                for c, waiting in zip(self_ref_cols, row[3 + 2 * width :], strict=True):
+                for c, waiting in zip(self_ref_cols, row[5 + 2 * width :], strict=True):
                     if waiting and c not in changed:
                         changed.append(c)
+                if changed and (stale := self.versions.stale(line, version, row[3], row[4])):
+                    rejects.append((line, VERSION_COLUMN, stale))
+                    continue
                 if changed:
                     before = {c: old[cols.index(c)] for c in changed}
                     decided.append(
@@ -1239,7 +1308,7 @@ def _check_header(spec: EntitySpec, header: list[str], upsert: bool) -> list[Pro
         if name in seen:
             problems.append(Problem(1, name, "appears twice in the header"))
         seen.add(name)
-        if name not in spec.by_name and name != REJECTS_ERROR_COLUMN:
+        if name not in spec.by_name and name not in (REJECTS_ERROR_COLUMN, VERSION_COLUMN):
             problems.append(
                 Problem(
                     1,
@@ -1346,7 +1415,11 @@ def _run(
     started = time.perf_counter()
     try:
         job.create_tables()
-        job.stage(reader.cells(), list(reader.columns), progress)
+        columns = [(c or "").strip() for c in reader.columns]
+        rows = reader.cells()
+        if VERSION_COLUMN in columns:
+            rows = job.versions.read(rows, columns.index(VERSION_COLUMN))
+        job.stage(rows, list(reader.columns), progress)
         say(f"validated {summary.rows} rows in {time.perf_counter() - started:.1f} s")
         for attempt in range(1, PUBLISH_ATTEMPTS + 1):
             summary.attempts = attempt
@@ -1536,17 +1609,19 @@ def export_entity(
             joins.append((other, table.c[f.column] == other.id))  # type: ignore[attr-defined]
         else:
             selected.append(table.c[f.column])
+    work = _export_work(spec, selected, masked, store.engine.dialect)
+    selected.append(table.c.version)
     statement = select(*selected).select_from(table)
     for other, on in joins:
         statement = statement.outerjoin(other, on)
     for condition in _where(spec, store, where or [], masked):
         statement = statement.where(condition)
     statement = statement.order_by(table.c.id)
-    work = _export_work(spec, selected, masked, store.engine.dialect)
     summary = ExportSummary(entity, label, fmt, masked=sorted(masked))
     private = isinstance(target, Path)
     with private_files.writing(target, group_of=store.path) if private else nullcontext() as part:
-        out = open_writer(part.stream if part else target, fmt, spec.columns, neutralise=True)
+        columns = [*spec.columns, VERSION_COLUMN]
+        out = open_writer(part.stream if part else target, fmt, columns, neutralise=True)
         count = 0
         try:
             with store.engine.connect() as conn:
