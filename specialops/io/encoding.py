@@ -215,9 +215,17 @@ def plausibility(text: str, codec: str) -> tuple[float, int]:
 
 
 def _detect_cjk(sample: bytes, at_eof: bool) -> Encoding:
+    """GB18030 or Big5, whichever the text reads as; refused when it is neither, or when
+    it reads better as Korean or Japanese."""
+    body = _complete_lines(sample, at_eof)
+    found = _detect_chinese(body)
+    _refuse_foreign(body, found.name)
+    return found
+
+
+def _detect_chinese(body: bytes) -> Encoding:
     from charset_normalizer import from_bytes
 
-    body = _complete_lines(sample, at_eof)
     readings = {codec: _strict(body, codec) for codec in ("gb18030", "cp950")}
     decodable = {codec: text for codec, text in readings.items() if text is not None}
     if not decodable:
@@ -248,6 +256,36 @@ def _detect_cjk(sample: bytes, at_eof: bool) -> Encoding:
         if scores[only][0] >= MIN_PLAUSIBLE:
             return Encoding(labels[only], only)
     raise ValidationError(AMBIGUOUS_MESSAGE)
+
+
+# Korean and Japanese double-byte encodings share GBK's and Big5's byte ranges: EUC-KR
+# Hangul reads as common GB2312 hanzi. Only the language of the text tells them apart,
+# which charset-normalizer measures (its "chaos": how much a reading looks like noise).
+_FOREIGN = {
+    "cp949": "Korean (EUC-KR/cp949)",
+    "shift_jis": "Japanese (Shift_JIS)",
+    "euc_jp": "Japanese (EUC-JP)",
+}
+
+
+def _refuse_foreign(body: bytes, chosen: str) -> None:
+    """Refuse a file that reads better as Korean or Japanese than in ``chosen``."""
+    from charset_normalizer import from_bytes
+
+    readings = {m.encoding: m.chaos for m in from_bytes(body, cp_isolation=[chosen, *_FOREIGN])}
+    mine = readings.get(chosen)
+    better = [
+        _FOREIGN[name]
+        for name, chaos in readings.items()
+        if name in _FOREIGN and (mine is None or chaos < mine)
+    ]
+    if better:
+        raise ValidationError(
+            f"the file reads as {' or '.join(dict.fromkeys(better))} text rather than "
+            f"Chinese; specialops detects UTF-8, UTF-16, GBK/GB18030 and Big5: convert "
+            "the file to UTF-8, or give its encoding with --encoding NAME (e.g. cp949, "
+            "shift_jis, euc_jp)"
+        )
 
 
 def _private_use_share(text: str) -> float:
