@@ -201,6 +201,9 @@ def run_forked(
     server = _the_server()
     if not server.fits(env) or not server.busy.acquire(blocking=False):
         return None
+    if umask is None:  # the caller's, as a process it started would have
+        umask = os.umask(0o077)
+        os.umask(umask)
     try:
         with tempfile.TemporaryDirectory(prefix="so-run-") as folder:
             paths = {name: Path(folder, name) for name in ("stdin", "stdout", "stderr")}

@@ -136,6 +136,17 @@ def run_cli(
     )
 
 
+def one_line_error(result: subprocess.CompletedProcess[str], code: int, text: str) -> str:
+    """Assert an expected failure: exit ``code``, no traceback, one line on stderr holding
+    ``text``; return that line."""
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert text in lines[0], lines[0]
+    return lines[0]
+
+
 @pytest.fixture
 def cli():
     return run_cli

@@ -13,17 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ADMIN, run_cli
+from tests.conftest import ADMIN, one_line_error, run_cli
 from tests.layout import lay_out
 from tests.os_users import run_as
-
-
-def _assert_one_line_error(result: subprocess.CompletedProcess[str], code: int, text: str) -> None:
-    assert result.returncode == code, result.stderr
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert text in lines[0]
 
 
 @pytest.fixture
@@ -72,36 +64,36 @@ def test_users_add_and_set_role(initialised: Path) -> None:
     changed = run_cli("users", "set-role", "mei", "manager", "--json", db=initialised)
     assert json.loads(changed.stdout)["role"] == "manager"
     again = run_cli("users", "add", "mei", "--name", "x", db=initialised)
-    _assert_one_line_error(again, 1, "already exists")
+    one_line_error(again, 1, "already exists")
     bad_role = run_cli("users", "set-role", "mei", "boss", db=initialised)
-    _assert_one_line_error(bad_role, 1, "unknown role 'boss'")
+    one_line_error(bad_role, 1, "unknown role 'boss'")
 
 
 def test_staff_may_not_manage_users(initialised: Path) -> None:
     result = run_cli("users", "add", "x", "--name", "x", db=initialised, user="liu.fang")
-    _assert_one_line_error(result, 1, "may not manage users")
+    one_line_error(result, 1, "may not manage users")
 
 
 def test_an_unknown_login_is_told_to_ask_an_admin(initialised: Path) -> None:
     result = run_cli("users", "list", db=initialised, user="stranger")
-    _assert_one_line_error(result, 2, "ask an admin to run: specialops users add stranger")
+    one_line_error(result, 2, "ask an admin to run: specialops users add stranger")
 
 
 def test_admin_acts_as_another_user(initialised: Path) -> None:
     result = run_cli("--as", "liu.fang", "users", "add", "x", "--name", "x", db=initialised)
-    _assert_one_line_error(result, 1, "liu.fang (staff) may not manage users")
+    one_line_error(result, 1, "liu.fang (staff) may not manage users")
 
 
 def test_a_missing_database_exits_3(tmp_path: Path) -> None:
     result = run_cli("users", "list", db=tmp_path / "none.db")
-    _assert_one_line_error(result, 3, "no database at")
+    one_line_error(result, 3, "no database at")
 
 
 def test_a_corrupt_database_exits_3(tmp_path: Path) -> None:
     bad = tmp_path / "bad.db"
     bad.write_bytes(os.urandom(8192))
     result = run_cli("users", "list", db=bad)
-    _assert_one_line_error(result, 3, "damaged or is not a specialops database")
+    one_line_error(result, 3, "damaged or is not a specialops database")
 
 
 def test_a_locked_database_exits_3_and_stays_intact(initialised: Path) -> None:
@@ -120,7 +112,7 @@ def test_a_locked_database_exits_3_and_stays_intact(initialised: Path) -> None:
     finally:
         holder.rollback()
         holder.close()
-    _assert_one_line_error(result, 3, "busy")
+    one_line_error(result, 3, "busy")
     users = json.loads(run_cli("users", "list", "--json", db=initialised).stdout)
     assert "late" not in {u["username"] for u in users}
 
@@ -152,7 +144,7 @@ def test_permission_denied_exits_3(tmp_path: Path, where: str) -> None:
     hidden_folder.mkdir(mode=0o700)
     hidden = hidden_folder / "ops.db"  # under a folder only root may enter
     assert run_cli("init", db=hidden).returncode == 0
-    _assert_one_line_error(
+    one_line_error(
         _run_as_nobody("--db", str(hidden), "users", "list", site=site), 3, "permission denied"
     )
 
@@ -163,7 +155,7 @@ def test_permission_denied_exits_3(tmp_path: Path, where: str) -> None:
         assert run_cli("init", db=readonly).returncode == 0
         os.chmod(readonly, 0o644)
         result = _run_as_nobody("--db", str(readonly), "users", "list", site=site)
-        _assert_one_line_error(result, 3, "permission denied: your login cannot write")
+        one_line_error(result, 3, "permission denied: your login cannot write")
     finally:
         shutil.rmtree(shared)
 
@@ -175,7 +167,7 @@ def test_usage_errors_exit_2(initialised: Path) -> None:
 
 def test_no_app_without_a_terminal(initialised: Path) -> None:
     result = run_cli(db=initialised)
-    _assert_one_line_error(result, 2, "needs a terminal")
+    one_line_error(result, 2, "needs a terminal")
 
 
 def test_db_check_reports_health(initialised: Path) -> None:

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests import os_users
-from tests.conftest import ADMIN, run_cli
+from tests.conftest import ADMIN, one_line_error, run_cli
 from tests.os_users import needs_root, os_login, run_as
-
-
-def _one_line_error(result: subprocess.CompletedProcess[str], code: int, text: str) -> None:
-    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert text in lines[0], lines[0]
 
 
 def _users(db: Path) -> dict[str, str]:
@@ -48,7 +39,7 @@ def live_db(db_path: Path) -> Path:
 @pytest.mark.parametrize("args", [("init",), ("init", "--demo")])
 def test_a_staff_member_cannot_init_a_database_in_use(live_db: Path, args: tuple[str]) -> None:
     before = _counts(live_db)
-    _one_line_error(run_cli(*args, db=live_db, user="liu.fang"), 1, "only its admins may")
+    one_line_error(run_cli(*args, db=live_db, user="liu.fang"), 1, "only its admins may")
     assert _counts(live_db) == before
     assert _users(live_db) == {ADMIN: "admin", "liu.fang": "staff"}
 
@@ -58,7 +49,7 @@ def test_a_login_that_is_no_user_cannot_init_a_database_in_use(
     live_db: Path, args: tuple[str]
 ) -> None:
     before = _counts(live_db)
-    _one_line_error(run_cli(*args, db=live_db, user="stranger"), 1, "only its admins may")
+    one_line_error(run_cli(*args, db=live_db, user="stranger"), 1, "only its admins may")
     assert _counts(live_db) == before
 
 
@@ -85,7 +76,7 @@ def test_a_team_login_who_is_staff_cannot_init_the_live_database(
         assert run_cli("users", "add", login, "--name", "同事", db=db).returncode == 0
         before = _counts(db)
         for args in (("init",), ("init", "--demo")):
-            _one_line_error(run_as(login, *args, db=db), 1, "only its admins may")
+            one_line_error(run_as(login, *args, db=db), 1, "only its admins may")
         assert _counts(db) == before
 
 
@@ -111,7 +102,7 @@ def test_an_interrupted_init_is_finished_only_by_its_creator(
     with os_login(group) as creator, os_login(group) as colleague:
         _start_setup_as(creator, db)
         for args in (("init",), ("init", "--demo")):
-            _one_line_error(run_as(colleague, *args, db=db), 1, f"started by {creator}")
+            one_line_error(run_as(colleague, *args, db=db), 1, f"started by {creator}")
         assert _users(db) == {}
         finished = run_as(creator, "init", db=db)
         assert finished.returncode == 0, finished.stderr
@@ -142,7 +133,7 @@ def test_an_init_stopped_before_its_schema_belongs_to_the_file_owner(
         )
         assert made.returncode == 0, made.stderr
         os.chmod(db, 0o660)
-        _one_line_error(run_as(colleague, "init", db=db), 1, f"started by {creator}")
+        one_line_error(run_as(colleague, "init", db=db), 1, f"started by {creator}")
         assert _users(db) == {}
         finished = run_as(creator, "init", db=db)
         assert finished.returncode == 0, finished.stderr

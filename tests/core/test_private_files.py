@@ -22,19 +22,10 @@ import pytest
 
 from specialops import private_files
 from tests import os_users
-from tests.conftest import run_cli
+from tests.conftest import one_line_error, run_cli
 from tests.os_users import needs_root, os_login, run_as, team_group
 
 BAD_CSV = "code,name,type\n,好客戶,company\n,壞客戶,nope\n"
-
-
-def _one_line_error(result: subprocess.CompletedProcess[str], code: int, text: str) -> str:
-    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert text in lines[0], lines[0]
-    return lines[0]
 
 
 def _temporaries(folder: Path) -> list[str]:
@@ -150,12 +141,14 @@ def test_backup_export_and_rejects_under_umask_022_are_0660_with_the_db_group(
                 str(out / "rejects.csv"),
             ),
         }
-        for name, args in runs.items():
-            result = _cli_under_umask(0o022, *args, db=demo_db)
-            assert result.returncode in (0, 1), result.stderr  # the import rejects a row
-            info = os.stat(out / name)
-            assert stat.S_IMODE(info.st_mode) == 0o660, (name, oct(info.st_mode))
-            assert info.st_gid == gid, name
+        for mask in (0o022, 0o000):  # cron's, and none at all
+            for name, args in runs.items():
+                (out / name).unlink(missing_ok=True)
+                result = _cli_under_umask(mask, *args, db=demo_db)
+                assert result.returncode in (0, 1), result.stderr  # the import rejects a row
+                info = os.stat(out / name)
+                assert stat.S_IMODE(info.st_mode) == 0o660, (mask, name, oct(info.st_mode))
+                assert info.st_gid == gid, name
         assert _temporaries(out) == []
 
 
@@ -228,7 +221,7 @@ def test_backup_refuses_a_target_that_is_not_a_regular_file(
     real = Path(os.path.realpath(target))
     before = os.lstat(target), os.stat(real)
     result = run_cli("backup", str(target), db=demo_db)
-    _one_line_error(result, 2, "not a regular file")
+    one_line_error(result, 2, "not a regular file")
     after = os.lstat(target), os.stat(real)
     for was, now in zip(before, after, strict=True):
         assert (stat.S_IFMT(now.st_mode), now.st_ino, now.st_rdev) == (
@@ -251,7 +244,7 @@ def test_export_and_rejects_refuse_a_target_that_is_not_a_regular_file(
     target = _target(kind, folder)
     real_kind = stat.S_IFMT(os.stat(target).st_mode)
     exported = run_cli("export", "customers", "--format", "csv", "-o", str(target), db=demo_db)
-    _one_line_error(exported, 2, "not a regular file")
+    one_line_error(exported, 2, "not a regular file")
     source = tmp_path / "in.csv"
     source.write_text(BAD_CSV, encoding="utf-8")
     rejected = run_cli("import", "customers", str(source), "--rejects", str(target), db=demo_db)
@@ -312,7 +305,7 @@ def test_a_full_disk_ends_in_one_line_exit_3_old_file_intact(
             ("import", "customers", str(source), "--rejects", str(full_disk / "rejects.csv")),
         ),
     }[what]
-    line = _one_line_error(run_cli(*args, db=demo_db), 3, f"cannot write {full_disk / name}")
+    line = one_line_error(run_cli(*args, db=demo_db), 3, f"cannot write {full_disk / name}")
     assert "full" in line or "No space" in line
     assert (full_disk / name).read_text() == f"old {name}"
     assert _temporaries(full_disk) == []
@@ -474,7 +467,7 @@ def test_a_restore_whose_audit_entry_cannot_be_written_changes_nothing(
     assert run_cli("users", "add", "newbie", "--name", "新人", db=demo_db).returncode == 0
     audit_before = _last_audit(demo_db)
     result = run_cli("restore", str(saved), db=demo_db)
-    line = _one_line_error(result, 3, "restore failed")
+    line = one_line_error(result, 3, "restore failed")
     previous = line.rsplit(" ", 1)[-1]
     assert Path(previous).exists() and "before-restore" in previous
     assert "newbie" in _users(demo_db)  # the database is as it was
