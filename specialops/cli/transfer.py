@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +16,7 @@ import typer
 
 from specialops.cli.common import JsonFlag
 from specialops.cli.output import echo, emit_json, say, table
-from specialops.errors import EXIT_REJECTED, UsageError
+from specialops.errors import EXIT_REJECTED, SpecialopsError, UsageError
 
 
 class _Bar:
@@ -61,6 +61,29 @@ def _context() -> Any:
     return context()
 
 
+@contextmanager
+def _refusal_as_json(entity: str, file: str, dry_run: bool) -> Iterator[None]:
+    """With ``--json``, a file refused as a whole still prints its summary (then fails)."""
+    try:
+        yield
+    except SpecialopsError as error:
+        emit_json(
+            {
+                "entity": entity,
+                "file": file,
+                "rows": 0,
+                "inserted": 0,
+                "updated": 0,
+                "unchanged": 0,
+                "rejected": 0,
+                "errors": [{"line": None, "column": None, "message": str(error)}],
+                "dry_run": dry_run,
+                "batch": None,
+            }
+        )
+        raise
+
+
 def import_command(
     entity: Annotated[str, typer.Argument(help="What to import: customers, users, …")],
     file: Annotated[str, typer.Argument(help="The file to read, or - for standard input.")],
@@ -97,7 +120,10 @@ def import_command(
     source: Path | Any = sys.stdin.buffer if file == "-" else Path(file)
     c = _context()
     try:
-        with _progress(sys.stderr.isatty() and not verbose, f"importing {entity}") as progress:
+        with (
+            _refusal_as_json(entity, file, dry_run) if as_json else nullcontext(),
+            _progress(sys.stderr.isatty() and not verbose, f"importing {entity}") as progress,
+        ):
             summary = import_file(
                 c.store,
                 c.actor,

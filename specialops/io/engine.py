@@ -1486,17 +1486,19 @@ def _batch_event(job: _Import, summary: ImportSummary, label: str) -> audit.Even
 def _write_rejects(
     path: Path, fmt: str, encoding: str, header: list[str], job: _Import, target: Path
 ) -> None:
-    """Write the rejected rows, as they were, with an ``error`` column, in the input's format.
+    """Write the rejected rows, as they were, with an ``error`` column, in the format the
+    rejects file's name says (else the input's).
 
     The file is written privately and put in place only when complete
     (:func:`specialops.private_files.writing`).
     """
     from specialops import private_files
-    from specialops.io.formats import open_reader, open_writer
+    from specialops.io.formats import EXTENSIONS, open_reader, open_writer
 
     columns = [c for c in header if c != REJECTS_ERROR_COLUMN] + [REJECTS_ERROR_COLUMN]
+    written = EXTENSIONS.get(target.suffix.lower(), fmt)  # rejects.xlsx is a workbook
     with private_files.writing(target, group_of=job.store.path) as part:
-        writer = open_writer(part.stream, fmt, columns, neutralise=True)
+        writer = open_writer(part.stream, written, columns, neutralise=True)
         try:
             for row in open_reader(path, fmt, encoding):
                 if row.line in job.bad_lines:

@@ -418,3 +418,27 @@ def test_skip_does_not_skip_a_bad_header_the_run_fails(db, tmp_path) -> None:
     summary = json.loads(result.stdout)
     assert (summary["inserted"], summary["batch"]) == (0, None)
     assert count(db) == 0
+
+
+def test_json_prints_a_summary_even_when_the_file_is_refused_as_a_whole(db, tmp_path) -> None:
+    source = write(tmp_path / "c.csv", b"name,name\na,b\n")
+    result = run_cli("import", "customers", str(source), "--json", db=db)
+    assert_clean(result, codes=(1,))
+    summary = json.loads(result.stdout)
+    assert summary["inserted"] == 0 and summary["batch"] is None
+    assert "appears twice" in summary["errors"][0]["message"]
+
+
+def test_rejects_are_written_in_the_format_their_name_says(db, tmp_path) -> None:
+    from openpyxl import load_workbook
+
+    source = write(tmp_path / "c.csv", f"{CUSTOMERS}好客戶,individual,\n壞客戶,nope,\n")
+    rejects = tmp_path / "rejects.xlsx"
+    result = run_cli(
+        "import", "customers", str(source), "--on-error", "skip", "--rejects", str(rejects), db=db
+    )
+    assert_clean(result, codes=(0,))
+    sheet = load_workbook(rejects, read_only=True).active
+    rows = [tuple(cell for cell in row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[0] == ("name", "type", "notes", "error")
+    assert rows[1][:2] == ("壞客戶", "nope") and "is not one of" in rows[1][3]
