@@ -7,6 +7,8 @@ with :func:`register` as it lands (SPEC §9.1 fixes the field names).
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -40,6 +42,16 @@ class Choice:
     zh_hans: str
 
 
+_HEADER_NOISE = re.compile(r"[\s_\-‐-―・·．.]+")
+
+
+def header_key(text: str) -> str:
+    """What a column name is matched by: full-width forms folded (NFKC), case folded,
+    spaces, underscores, hyphens and dots dropped (``Customer Name`` = ``customer_name``,
+    ``ＮＡＭＥ`` = ``name``)."""
+    return _HEADER_NOISE.sub("", unicodedata.normalize("NFKC", text).casefold())
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     """One importable, exportable field.
@@ -69,6 +81,9 @@ class FieldSpec:
     scale: int = 2
     workflow: str | None = None
     new_in_any_state: bool = False
+    # Other names a file's header may give the field: its Chinese labels in both
+    # scripts and what other systems call it (matched as :func:`header_key` says).
+    aliases: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -151,14 +166,26 @@ class EntitySpec:
     governor: Governor | None = None
     guarded: tuple[str, ...] | None = None
     by_name: dict[str, FieldSpec] = field(init=False, repr=False, compare=False)
+    by_header: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
+        by_header: dict[str, str] = {}
+        for f in self.fields:
+            for name in (f.name, *f.aliases):
+                taken = by_header.setdefault(header_key(name), f.name)
+                if taken != f.name:
+                    raise ValueError(f"{self.name}: {name!r} names both {taken} and {f.name}")
+        object.__setattr__(self, "by_header", by_header)
         if self.key not in self.by_name:
             raise ValueError(f"{self.name}: key {self.key!r} is not one of its fields")
         unknown = [n for n in self.guarded or () if n not in self.by_name]
         if unknown:
             raise ValueError(f"{self.name}: guarded {unknown} are not its fields")
+
+    def field_named(self, header: str) -> str | None:
+        """The field a file's column ``header`` gives (by name or alias), or ``None``."""
+        return self.by_header.get(header_key(header))
 
     @property
     def guarded_columns(self) -> frozenset[str] | None:

@@ -67,20 +67,14 @@ def _refusal_as_json(entity: str, file: str, dry_run: bool) -> Iterator[None]:
     try:
         yield
     except SpecialopsError as error:
-        emit_json(
-            {
-                "entity": entity,
-                "file": file,
-                "rows": 0,
-                "inserted": 0,
-                "updated": 0,
-                "unchanged": 0,
-                "rejected": 0,
-                "errors": [{"line": None, "column": None, "message": str(error)}],
-                "dry_run": dry_run,
-                "batch": None,
-            }
+        from specialops.io.engine import ImportSummary, Problem
+
+        refused = ImportSummary(
+            entity, file, dry_run=dry_run, errors=[Problem(0, None, str(error))]
         )
+        summary = refused.as_json()
+        summary["errors"][0]["line"] = None  # the file as a whole, no one line of it
+        emit_json(summary)
         raise
 
 
@@ -109,6 +103,12 @@ def import_command(
         Path | None,
         typer.Option("--rejects", help="Write rejected rows here, with an 'error' column."),
     ] = None,
+    ignore_extra: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-extra", help="Leave out columns that name no field (they are listed)."
+        ),
+    ] = False,
     as_json: JsonFlag = False,
     verbose: Annotated[bool, typer.Option("--verbose", help="Report each step on stderr.")] = False,
 ) -> None:
@@ -137,12 +137,15 @@ def import_command(
                 on_error=on_error,
                 rejects=rejects,
                 progress=progress,
+                ignore_extra=ignore_extra,
                 log=(
                     (lambda line: say(f"specialops: {line}"))
                     if verbose
                     else (progress.phase if progress else None)
                 ),
             )
+        if summary.ignored:
+            say(f"specialops: columns left out: {', '.join(summary.ignored)}", single_line=True)
         for problem in summary.errors:
             say(str(problem), single_line=True)  # a problem quotes the bad cell
         if summary.unlisted_errors:
@@ -269,6 +272,11 @@ def schema_command(
             for d in described
         ],
     )
+    named = [f"{f.name}: {', '.join(f.aliases)}" for f in spec.fields if f.aliases]
+    if named:
+        echo("a header may also name a field so (any case, full- or half-width):")
+        for line in named:
+            echo(f"  {line}")
     if spec.pii_fields:
         echo(
             f"personal data ({', '.join(spec.pii_fields)}) is masked in exports for roles "
@@ -284,6 +292,7 @@ def _describe(spec: Any, f: Any) -> dict[str, Any]:
         "required": required,
         "key": f.name == spec.key,
         "help": f.help,
+        "aliases": list(f.aliases),
     }
     if f.choices:
         described["choices"] = [

@@ -117,6 +117,7 @@ class ImportSummary:
     attempts: int = 0
     # The file as a whole was refused (its header), so no row could be skipped.
     refused_whole: bool = False
+    ignored: list[str] = field(default_factory=list)  # columns --ignore-extra left out
 
     @property
     def ok(self) -> bool:
@@ -139,6 +140,7 @@ class ImportSummary:
             ],
             "dry_run": self.dry_run,
             "batch": self.batch,
+            "ignored_columns": self.ignored,
         }
 
 
@@ -425,6 +427,7 @@ class _Import:
         self.store, self.actor, self.spec, self.summary = store, actor, spec, summary
         self.upsert, self.skip, self.log = upsert, skip, log
         self.versions = FileVersions()
+        self.left_out: list[str] = []  # required fields a partial upsert does not give
         self.model = spec.model
         self.table = spec.model.__table__  # type: ignore[attr-defined]
         self.table_name = self.table.name
@@ -746,6 +749,8 @@ class _Import:
                 self._resolve_self_ref(f, table)
             # Rows are staged as inserts; what remains one after this is one.
             self._existing(key, table)
+            if self.left_out:
+                self._new_rows_need(self.left_out)
             for f in self.state_fields:
                 if not f.new_in_any_state:
                     self._new_in_initial_state(f)
@@ -757,6 +762,15 @@ class _Import:
         except BaseException:
             self._sql("ROLLBACK")
             raise
+
+    def _new_rows_need(self, left_out: list[str]) -> None:
+        """A partial upsert updates; a row of it that is a new record lacks ``left_out``."""
+        lines = self._sql("SELECT line FROM imp_rows WHERE op = 'insert' ORDER BY line").fetchall()
+        reason = (
+            f"no record has this {self.spec.key}, and a new one needs "
+            f"{', '.join(left_out)}, which the file has no column for"
+        )
+        self._reject([(line, self.spec.key, reason) for (line,) in lines])
 
     def _reject(self, lines: list[tuple[int, str | None, str]]) -> None:
         for line, column, message in lines:
@@ -1301,28 +1315,62 @@ class _Import:
         return "; ".join(self.by_line.get(line, ["rejected"]))
 
 
-def _check_header(spec: EntitySpec, header: list[str], upsert: bool) -> list[Problem]:
+def _mapped_header(spec: EntitySpec, given: list[str]) -> list[str]:
+    """The field each column gives, by name or alias (``客戶編號`` → ``code``); a column
+    that names no field keeps its text."""
+    own = {entities.header_key(c): c for c in (REJECTS_ERROR_COLUMN, VERSION_COLUMN)}
+    return [spec.field_named(name) or own.get(entities.header_key(name), name) for name in given]
+
+
+@dataclass
+class HeaderCheck:
+    """What the header says: its problems, the columns ignored, the required fields a
+    partial upsert leaves out (new rows then need them)."""
+
+    problems: list[Problem]
+    ignored: list[str]
+    left_out: list[str]
+
+
+def _check_header(
+    spec: EntitySpec,
+    header: list[str],
+    given: list[str],
+    upsert: bool,
+    ignore_extra: bool = False,
+) -> HeaderCheck:
+    """Check the mapped ``header`` (as :func:`_mapped_header` makes it from ``given``)."""
     problems: list[Problem] = []
-    seen: set[str] = set()
-    for name in header:
-        if name in seen:
-            problems.append(Problem(1, name, "appears twice in the header"))
-        seen.add(name)
+    ignored: list[str] = []
+    first: dict[str, str] = {}
+    for name, original in zip(header, given, strict=True):
+        if name in first:
+            also = "" if first[name] == original else f" (as {first[name]!r} does)"
+            problems.append(Problem(1, original, f"appears twice in the header{also}"))
+            continue
+        first[name] = original
         if name not in spec.by_name and name not in (REJECTS_ERROR_COLUMN, VERSION_COLUMN):
+            if ignore_extra and name:
+                ignored.append(original)
+                continue
             problems.append(
                 Problem(
                     1,
-                    name or "(empty)",
-                    f"unknown column; {spec.name} has: {', '.join(spec.columns)}",
+                    original or "(empty)",
+                    f"unknown column; {spec.name} has: {', '.join(spec.columns)} "
+                    "(or their Chinese names; --ignore-extra leaves other columns out)",
                 )
             )
+    left_out: list[str] = []
     for f in spec.fields:
-        required = spec.requires(f)
-        if required and f.name not in seen:
-            problems.append(Problem(1, f.name, "required column is missing"))
-    if upsert and spec.key not in seen and not any(p.column == spec.key for p in problems):
+        if spec.requires(f) and f.name not in first:
+            if upsert and f.name != spec.key:
+                left_out.append(f.name)  # a partial upsert: fine for the records it updates
+            else:
+                problems.append(Problem(1, f.name, "required column is missing"))
+    if upsert and spec.key not in first and not any(p.column == spec.key for p in problems):
         problems.append(Problem(1, spec.key, "--upsert needs the key column"))
-    return problems
+    return HeaderCheck(problems, ignored, left_out)
 
 
 def import_file(
@@ -1340,6 +1388,7 @@ def import_file(
     rejects: Path | None = None,
     progress: Progress | None = None,
     log: Log | None = None,
+    ignore_extra: bool = False,
 ) -> ImportSummary:
     """Validate a file and, unless it is rejected or a dry run, write it in one transaction.
 
@@ -1368,13 +1417,16 @@ def import_file(
         summary = ImportSummary(entity, label, fmt, dry_run=dry_run, checksum=_sha256(path))
         reader = open_reader(path, fmt, encoding)
         summary.format, summary.encoding = reader.format, reader.encoding
-        header = [(c or "").strip() for c in reader.columns]
+        given = [(c or "").strip() for c in reader.columns]
+        header = _mapped_header(spec, given)
         # A bad header writes nothing, but the rows are still checked, so that
         # one run reports every problem of the file.
-        header_problems = _check_header(spec, header, upsert)
+        checked = _check_header(spec, header, given, upsert, ignore_extra)
+        header_problems = checked.problems
         summary.errors = list(header_problems)
         summary.refused_whole = bool(header_problems)
-        known = [c for c in header if c in spec.by_name]
+        summary.ignored = checked.ignored
+        known = [c for c in header if c in spec.by_name and c not in checked.ignored]
         undo = unneutralise if fmt in ("csv", "xlsx") else None
         job = _Import(
             store,
@@ -1387,8 +1439,9 @@ def import_file(
             unneutralise=undo,
             log=say,
         )
+        job.left_out = checked.left_out
         try:
-            _run(job, reader, summary, dry_run, progress, say, label)
+            _run(job, reader, header, summary, dry_run, progress, say, label)
         finally:
             job.close()
         summary.rejected = len(job.bad_lines)
@@ -1396,7 +1449,7 @@ def import_file(
         if header_problems:
             summary.inserted = summary.updated = summary.unchanged = 0
         if rejects is not None and job.bad_lines:
-            _write_rejects(path, fmt, summary.encoding, header, job, rejects)
+            _write_rejects(path, fmt, summary.encoding, given, job, rejects)
         return summary
     finally:
         if spooled is not None:
@@ -1406,6 +1459,7 @@ def import_file(
 def _run(
     job: _Import,
     reader: Any,
+    header: list[str],
     summary: ImportSummary,
     dry_run: bool,
     progress: Progress | None,
@@ -1415,11 +1469,10 @@ def _run(
     started = time.perf_counter()
     try:
         job.create_tables()
-        columns = [(c or "").strip() for c in reader.columns]
         rows = reader.cells()
-        if VERSION_COLUMN in columns:
-            rows = job.versions.read(rows, columns.index(VERSION_COLUMN))
-        job.stage(rows, list(reader.columns), progress)
+        if VERSION_COLUMN in header:
+            rows = job.versions.read(rows, header.index(VERSION_COLUMN))
+        job.stage(rows, header, progress)
         say(f"validated {summary.rows} rows in {time.perf_counter() - started:.1f} s")
         for attempt in range(1, PUBLISH_ATTEMPTS + 1):
             summary.attempts = attempt

@@ -425,7 +425,11 @@ def test_json_prints_a_summary_even_when_the_file_is_refused_as_a_whole(db, tmp_
     result = run_cli("import", "customers", str(source), "--json", db=db)
     assert_clean(result, codes=(1,))
     summary = json.loads(result.stdout)
+    from specialops.io.engine import ImportSummary
+
+    assert set(summary) == set(ImportSummary("customers", "c.csv").as_json())
     assert summary["inserted"] == 0 and summary["batch"] is None
+    assert summary["errors"][0]["line"] is None
     assert "appears twice" in summary["errors"][0]["message"]
 
 

@@ -26,6 +26,7 @@ SUMMARY_KEYS = {
     "errors",
     "dry_run",
     "batch",
+    "ignored_columns",
 }
 
 
