@@ -64,9 +64,27 @@ DEPARTMENTS = register(
         label="部門",
         write_action=MANAGE,
         fields=(
-            FieldSpec("code", required=True, max_length=32, help="department code, e.g. CS"),
-            FieldSpec("name", required=True, max_length=200, help="department name"),
-            FieldSpec("parent", "ref", ref="departments", help="code of the parent department"),
+            FieldSpec(
+                "code",
+                required=True,
+                max_length=32,
+                help="department code, e.g. CS",
+                aliases=("部門代碼", "部门代码", "代碼", "代码"),
+            ),
+            FieldSpec(
+                "name",
+                required=True,
+                max_length=200,
+                help="department name",
+                aliases=("部門名稱", "部门名称", "名稱", "名称"),
+            ),
+            FieldSpec(
+                "parent",
+                "ref",
+                ref="departments",
+                help="code of the parent department",
+                aliases=("上級部門", "上级部门"),
+            ),
         ),
     )
 )
@@ -81,12 +99,48 @@ USERS = register(
         governor=_govern_users,
         guarded=("username", "role", "active"),
         fields=(
-            FieldSpec("username", required=True, max_length=64, help="the person's OS login"),
-            FieldSpec("name", required=True, max_length=200, help="full name"),
-            FieldSpec("department", "ref", ref="departments", help="department code"),
-            FieldSpec("role", "choice", required=True, choices=ROLE_CHOICES, help="role"),
-            FieldSpec("email", "email", max_length=254, help="e-mail address"),
-            FieldSpec("active", "bool", help="may log in (true/false); new users default to true"),
+            FieldSpec(
+                "username",
+                required=True,
+                max_length=64,
+                help="the person's OS login",
+                aliases=("帳號", "账号", "登入帳號", "登录账号", "login"),
+            ),
+            FieldSpec(
+                "name",
+                required=True,
+                max_length=200,
+                help="full name",
+                aliases=("姓名", "名稱", "名称"),
+            ),
+            FieldSpec(
+                "department",
+                "ref",
+                ref="departments",
+                help="department code",
+                aliases=("部門", "部门"),
+            ),
+            FieldSpec(
+                "role",
+                "choice",
+                required=True,
+                choices=ROLE_CHOICES,
+                help="role",
+                aliases=("角色",),
+            ),
+            FieldSpec(
+                "email",
+                "email",
+                max_length=254,
+                help="e-mail address",
+                aliases=("電郵", "电邮", "電子郵件", "电子邮件", "郵箱", "邮箱"),
+            ),
+            FieldSpec(
+                "active",
+                "bool",
+                help="may log in (true/false); new users default to true",
+                aliases=("啟用", "启用", "在職", "在职"),
+            ),
         ),
     )
 )

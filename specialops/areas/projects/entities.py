@@ -268,18 +268,41 @@ PROJECTS = register(
         label="項目",
         governor=_govern_projects,
         fields=(
-            FieldSpec("code", max_length=16, help="PRJ-0001; empty on new rows to get a new code"),
-            FieldSpec("name", required=True, max_length=200, help="project name"),
-            FieldSpec("department", "ref", ref="departments", help="owning department code"),
+            FieldSpec(
+                "code",
+                max_length=16,
+                help="PRJ-0001; empty on new rows to get a new code",
+                aliases=("項目編號", "项目编号", "專案編號", "编号", "編號"),
+            ),
+            FieldSpec(
+                "name",
+                required=True,
+                max_length=200,
+                help="project name",
+                aliases=("項目名稱", "项目名称", "專案名稱", "名稱", "名称"),
+            ),
+            FieldSpec(
+                "department",
+                "ref",
+                ref="departments",
+                help="owning department code",
+                aliases=("部門", "部门"),
+            ),
             FieldSpec(
                 "origin", "choice", choices=ORIGIN_CHOICES, help="where the project came from"
             ),
             FieldSpec("background", help="background of the proposal"),
-            FieldSpec("objectives", help="objectives"),
+            FieldSpec("objectives", help="objectives", aliases=("目標", "目标")),
             FieldSpec("expected_results", help="expected results"),
-            FieldSpec("budget", "money", min=0, help="preliminary budget, e.g. 1250000.00"),
-            FieldSpec("start_date", "date", help="planned start"),
-            FieldSpec("end_date", "date", help="planned end"),
+            FieldSpec(
+                "budget",
+                "money",
+                min=0,
+                help="preliminary budget, e.g. 1250000.00",
+                aliases=("預算", "预算"),
+            ),
+            FieldSpec("start_date", "date", help="planned start", aliases=("開始日期", "开始日期")),
+            FieldSpec("end_date", "date", help="planned end", aliases=("結束日期", "结束日期")),
             FieldSpec(
                 "stage",
                 "choice",
@@ -287,7 +310,13 @@ PROJECTS = register(
                 workflow="projects",
                 help="new rows start as proposed; later stages through the project workflow",
             ),
-            FieldSpec("manager", "ref", ref="users", help="the project manager's login"),
+            FieldSpec(
+                "manager",
+                "ref",
+                ref="users",
+                help="the project manager's login",
+                aliases=("項目經理", "项目经理", "專案經理", "負責人", "负责人", "PM"),
+            ),
         ),
     )
 )
