@@ -52,6 +52,15 @@ def header_key(text: str) -> str:
     return _HEADER_NOISE.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
+_DASHES = re.compile(r"[‐-―−﹣]")
+
+
+def code_key(text: str) -> str:
+    """A record code as typed (``cus-000002``, ``ＣＵＳ－000003``) in the form it is stored:
+    full-width forms folded, dashes as ``-``, upper case."""
+    return _DASHES.sub("-", unicodedata.normalize("NFKC", text)).strip().upper()
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     """One importable, exportable field.

@@ -16,7 +16,7 @@ from itertools import repeat
 from typing import Any
 
 from specialops import clock
-from specialops.entities import FieldSpec
+from specialops.entities import FieldSpec, code_key
 from specialops.errors import ValidationError
 from specialops.text_rules import text_problem
 
@@ -256,7 +256,10 @@ def _convert(spec: FieldSpec, refs: Mapping[str, int] | None) -> Callable[[str],
         target = spec.ref or "records"
 
         def resolve(value: str) -> int:
+            # A code as people type it (cus-000002, ＣＵＳ－000002) finds its record too.
             found = known.get(value)
+            if found is None:
+                found = known.get(code_key(value))
             if found is None:
                 raise CellError(f"unknown {target.rstrip('s')} '{value}'")
             return found

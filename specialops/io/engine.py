@@ -201,6 +201,17 @@ def load_refs(store: Store, spec: FieldSpec) -> dict[str, int]:
 # ----------------------------------------------------------------------------- import
 
 
+def _as_codes(convert: ColumnImporter) -> ColumnImporter:
+    """``convert`` of a key column whose values are record codes, given them as stored:
+    ``cus-000002`` and ``ＣＵＳ－000002`` are ``CUS-000002``, never a new record."""
+    code_key = entities.code_key
+
+    def codes(cells: Any) -> Any:
+        return convert([code_key(c) if isinstance(c, str) and c else c for c in cells])
+
+    return codes
+
+
 def _bind(column: Any, dialect: Any) -> Callable[[Any], Any]:
     """How SQLAlchemy turns a Python value into what this column stores."""
     processor = column.type.dialect_impl(dialect).bind_processor(dialect)
@@ -506,6 +517,16 @@ class _Import:
             return column_importer(key_spec, unneutralise=unneutralise, required=f.required)
         refs = load_refs(self.store, f) if f.kind == "ref" else None
         processor = column.type.dialect_impl(dialect).bind_processor(dialect) if bind else None
+        if f is self.spec.key_field and self.spec.allocates_codes:
+            return _as_codes(
+                column_importer(
+                    f,
+                    unneutralise=unneutralise,
+                    required=required,
+                    default=default,
+                    then=processor,
+                )
+            )
         return column_importer(
             f,
             refs=refs,
