@@ -16,6 +16,7 @@ from sqlmodel import select
 from specialops import audit
 from specialops.areas.customers.models import Customer
 from specialops.areas.people.actions import resolve_actor
+from specialops.entities import code_key
 from specialops.errors import PermissionDenied, UsageError
 from specialops.io import engine
 from specialops.io.engine import export_entity, import_file
@@ -470,7 +471,8 @@ def test_audit_entries_of_text_with_quotes_and_control_characters_verify(ctx, tm
     inserted = [e for e in entries(ctx, batch=summary.batch) if e.action == "insert"]
     stored = [text.replace("\r", "\n") for text in nasty]  # one line-end form
     notes = [text.strip() for text in stored]
-    assert [e.code for e in inserted] == [f"K{i}{t}" for i, t in enumerate(stored)]
+    # Codes are kept as codes are typed canonically (entities.code_key): upper case.
+    assert [e.code for e in inserted] == [code_key(f"K{i}{t}") for i, t in enumerate(stored)]
     assert [json.loads(e.after)["notes"] for e in inserted] == notes
     assert all(e.after == audit.dump(json.loads(e.after)) for e in inserted)
     verify(ctx)
