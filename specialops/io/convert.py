@@ -9,8 +9,9 @@ exactly what the import converter reads back.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation, localcontext
 from itertools import repeat
 from typing import Any
@@ -90,28 +91,98 @@ def clean(raw: Any) -> str | None:
     return text or None
 
 
+_ROC_DATE = re.compile(
+    r"^(?:民[國国]|中華民國|中华民国)?\s*(\d{1,3})\s*(?:-|/|\.|年)\s*(\d{1,2})\s*(?:-|/|\.|月)"
+    r"\s*(\d{1,2})\s*日?$"
+)
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_EXCEL_SERIAL = re.compile(r"^\d{5}(?:\.0+)?$")
+# Excel's day 0 (its 1900 system, which counts a 29 February 1900 that never was).
+_EXCEL_EPOCH = date(1899, 12, 30)
+ROC_OFFSET = 1911  # 民國 year 1 is 1912
+DATE_FORMS = "2026-11-28, 2026/11/28, 2026年11月28日, 20261128, 民國115年11月28日 or 115/11/28"
+
+
 def parse_date(text: str) -> date:
-    """ISO ``2026-11-28``, ``2026/11/28`` or ``2026年11月28日``."""
+    """A date as Chinese offices write it: ISO ``2026-11-28``, ``2026/11/28``,
+    ``2026年11月28日``, ``20261128``, the ROC calendar (``115/11/28``,
+    ``民國115年11月28日``) and Excel's day numbers (``46354``); full-width digits too."""
+    text = unicodedata.normalize("NFKC", text).strip()
     match = _DATE.match(text)
+    year_offset = 0
     if not match:
-        raise CellError(f"'{text}' is not a date (use 2026-11-28, 2026/11/28 or 2026年11月28日)")
+        match = _COMPACT_DATE.match(text)
+    if not match:
+        match = _ROC_DATE.match(text)
+        year_offset = ROC_OFFSET
+    if not match:
+        if _EXCEL_SERIAL.match(text):
+            return _EXCEL_EPOCH + timedelta(days=int(float(text)))
+        raise CellError(f"'{text}' is not a date (use {DATE_FORMS})")
     try:
-        return date(int(match[1]), int(match[2]), int(match[3]))
+        return date(int(match[1]) + year_offset, int(match[2]), int(match[3]))
     except ValueError:
         raise CellError(f"'{text}' is not a real date") from None
 
 
+_CLOCK_TIME = re.compile(
+    r"^(?P<pre>上午|下午|早上|中午|晚上|AM|PM)?\s*(?P<h>\d{1,2})\s*[:時时]\s*(?P<m>\d{2})"
+    r"\s*分?(?:\s*:?\s*(?P<s>\d{2})(?:\.\d+)?\s*秒?)?\s*(?P<post>AM|PM)?$",
+    re.IGNORECASE,
+)
+_AFTERNOON = {"下午", "晚上", "PM"}
+
+
+def _clock_time(text: str) -> tuple[int, int, int] | None:
+    """``14:30``, ``下午 02:30:00``, ``2:30 PM`` as (hour, minute, second) on a 24-hour clock."""
+    found = _CLOCK_TIME.match(text.strip())
+    if not found:
+        return None
+    hour, minute, second = int(found["h"]), int(found["m"]), int(found["s"] or 0)
+    half = (found["pre"] or found["post"] or "").upper()
+    if half in _AFTERNOON and hour < 12:
+        hour += 12
+    elif half in {"AM", "上午", "早上"} and hour == 12:
+        hour = 0
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    return hour, minute, second
+
+
 def parse_datetime(text: str) -> datetime:
-    """ISO 8601; a time without a zone is taken as local time."""
+    """ISO 8601, or a date as :func:`parse_date` reads it with a time as Excel shows
+    it in Chinese (``2026/1/5 14:30``, ``2026/1/5 下午 02:30:00``); a time without a
+    zone is taken as local time."""
+    normal = unicodedata.normalize("NFKC", text).strip()
     try:
-        moment = datetime.fromisoformat(text.replace("/", "-"))
+        moment = datetime.fromisoformat(normal.replace("/", "-"))
     except ValueError:
-        raise CellError(
-            f"'{text}' is not an ISO 8601 timestamp (2026-11-28T09:30:00+08:00)"
-        ) from None
+        moment = _date_and_time(normal)
+        if moment is None:
+            raise CellError(
+                f"'{text}' is not a timestamp (2026-11-28T09:30:00+08:00, "
+                "2026/11/28 14:30 or 2026/11/28 下午 02:30:00)"
+            ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=clock.local_zone())
     return moment.astimezone(UTC)
+
+
+def _date_and_time(text: str) -> datetime | None:
+    day_part, _, time_part = text.partition(" ")
+    if not time_part:
+        try:
+            return datetime.combine(parse_date(text), datetime.min.time())
+        except CellError:
+            return None
+    try:
+        day = parse_date(day_part)
+    except CellError:
+        return None
+    clock_time = _clock_time(time_part)
+    if clock_time is None:
+        return None
+    return datetime(day.year, day.month, day.day, *clock_time)
 
 
 def parse_number(text: str) -> Decimal:
@@ -145,6 +216,28 @@ def parse_number(text: str) -> Decimal:
         else:
             raise CellError(f"'{text}' is not a number")
     return _in_range(normal, text)
+
+
+_CURRENCY = re.compile(
+    r"^(?:NT\$|NTD|TWD|RMB|CNY|US\$|HK\$|[$¥￥])\s*|\s*(?:元|圓|块|塊|NTD|TWD|RMB|CNY)$"
+)
+
+
+def money_text(text: str) -> tuple[str, int]:
+    """An amount as written (``NT$1,200``, ``￥3,000元``, ``12萬``, ``(1,234)``) as the number
+    text :func:`parse_number` reads and what to multiply it by."""
+    normal = unicodedata.normalize("NFKC", text).strip()
+    sign = ""
+    if normal.startswith("(") and normal.endswith(")"):  # accountants' negative
+        normal, sign = normal[1:-1].strip(), "-"
+    for _ in range(2):  # a mark before and one after
+        normal = _CURRENCY.sub("", normal).strip()
+    times = 1
+    if normal.endswith(("萬", "万")):
+        normal, times = normal[:-1].strip(), 10_000
+    elif normal.endswith(("億", "亿")):
+        normal, times = normal[:-1].strip(), 100_000_000
+    return sign + normal, times
 
 
 def _in_range(digits: str, text: str) -> Decimal:
@@ -280,8 +373,15 @@ def _convert(spec: FieldSpec, refs: Mapping[str, int] | None) -> Callable[[str],
         is_percent = kind == "percent"
 
         def integer(value: str) -> int:
-            text_ = value[:-1].strip() if is_percent and value.endswith(("%", "％")) else value
-            return whole_number(_number(text_, spec), value)
+            if not is_percent:
+                return whole_number(_number(value, spec), value)
+            if value.endswith(("%", "％")):
+                return whole_number(_number(value[:-1].strip(), spec), value)
+            number = parse_number(value)
+            if number != number.to_integral_value() and -1 < number < 1:
+                number *= 100  # a fraction, as a spreadsheet keeps 35 %: 0.35
+                return whole_number(_number(format(number, "f"), spec), value)
+            return whole_number(_number(value, spec), value)
 
         return integer
     if kind == "decimal":
@@ -290,7 +390,10 @@ def _convert(spec: FieldSpec, refs: Mapping[str, int] | None) -> Callable[[str],
         scale, low = spec.scale, spec.min
 
         def money(value: str) -> int:
-            return minor_units(_number(value, spec), scale, value, low)
+            amount, times = money_text(value)
+            with localcontext(prec=_EXACT):
+                number = _number(amount, spec) * times
+            return minor_units(number, scale, value, low)
 
         return money
     if kind == "date":
