@@ -40,6 +40,26 @@ class Choice:
     value: str
     zh_hant: str
     zh_hans: str
+    # What other systems and people call it (``medium`` for a normal priority).
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def shown(self) -> str:
+        """``hotline (熱線/热线)``: the value and its labels, as a refusal lists them."""
+        labels = self.zh_hant if self.zh_hant == self.zh_hans else f"{self.zh_hant}/{self.zh_hans}"
+        return f"{self.value} ({labels})"
+
+
+def choice_table(choices: Iterable[Choice]) -> dict[str, str]:
+    """Every way of writing each choice, as :func:`header_key` folds it, → its value:
+    ``walk-in``, ``walk_in``, ``Walk In`` and ``臨櫃`` are one value."""
+    table: dict[str, str] = {}
+    for choice in choices:
+        for name in (choice.value, choice.zh_hant, choice.zh_hans, *choice.aliases):
+            taken = table.setdefault(header_key(name), choice.value)
+            if taken != choice.value:
+                raise ValueError(f"{name!r} names both {taken} and {choice.value}")
+    return table
 
 
 _HEADER_NOISE = re.compile(r"[\s_\-‐-―・·．.]+")

@@ -17,7 +17,7 @@ from itertools import repeat
 from typing import Any
 
 from specialops import clock
-from specialops.entities import FieldSpec, code_key
+from specialops.entities import FieldSpec, choice_table, code_key, header_key
 from specialops.errors import ValidationError
 from specialops.text_rules import text_problem
 
@@ -330,15 +330,11 @@ def _convert(spec: FieldSpec, refs: Mapping[str, int] | None) -> Callable[[str],
 
         return text
     if kind == "choice":
-        table: dict[str, str] = {}
-        for choice in spec.choices:
-            table[choice.value.lower()] = choice.value
-            table[choice.zh_hant] = choice.value
-            table[choice.zh_hans] = choice.value
-        allowed = ", ".join(f"{c.value} ({c.zh_hant})" for c in spec.choices)
+        table = choice_table(spec.choices)
+        allowed = ", ".join(c.shown for c in spec.choices)
 
         def pick(value: str) -> str:
-            found = table.get(value) or table.get(value.lower())
+            found = table.get(header_key(value))
             if found is None:
                 raise CellError(f"'{value}' is not one of: {allowed}")
             return found

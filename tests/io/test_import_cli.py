@@ -88,7 +88,7 @@ def test_bad_rows_exit_1_with_every_problem_on_stderr(db, tmp_path) -> None:
     done = run_cli("import", "customers", str(source), db=db)
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
-        "line 2, column type: 'robot' is not one of: individual (個人), company (公司)",
+        "line 2, column type: 'robot' is not one of: individual (個人/个人), company (公司)",
         "line 3, column name: required",
         "line 3, column email: 'x@y' is not an e-mail address",
     ]
@@ -98,7 +98,7 @@ def test_bad_rows_exit_1_with_every_problem_on_stderr(db, tmp_path) -> None:
     assert errors[0] == {
         "line": 2,
         "column": "type",
-        "message": "'robot' is not one of: individual (個人), company (公司)",
+        "message": "'robot' is not one of: individual (個人/个人), company (公司)",
     }
     assert count(db) == 0
 

@@ -114,3 +114,36 @@ def test_an_import_takes_roc_dates_money_marks_and_fractions(demo_db, tmp_path) 
             "SELECT probability, loss_amount, next_review FROM risks WHERE title = '颱風停工'"
         ).fetchone()
     assert row == (35, 1_200_000, "2026-01-05")
+
+
+def test_choices_are_one_value_however_written(demo_db, tmp_path) -> None:
+    source = tmp_path / "t.csv"
+    source.write_text(
+        "subject,channel,priority,type\n"
+        "a,walk-in,medium,inquiry\n"
+        "b,Walk In,中,客訴\n"
+        "c,ＷＡＬＫ＿ＩＮ,Normal,諮詢\n"
+        "d,online,紧急,服务请求\n",
+        encoding="utf-8",
+    )
+    result = run_cli("import", "tickets", str(source), db=demo_db)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(demo_db) as conn:
+        rows = conn.execute(
+            "SELECT subject, channel, priority, type FROM tickets WHERE subject IN "
+            "('a', 'b', 'c', 'd') ORDER BY subject"
+        ).fetchall()
+    assert rows == [
+        ("a", "walk_in", "normal", "consultation"),
+        ("b", "walk_in", "normal", "complaint"),
+        ("c", "walk_in", "normal", "consultation"),
+        ("d", "chat", "urgent", "request"),
+    ]
+
+
+def test_a_refused_choice_lists_what_is_accepted_in_both_scripts(demo_db, tmp_path) -> None:
+    source = tmp_path / "t.csv"
+    source.write_text("subject,channel\na,fax\n", encoding="utf-8")
+    result = run_cli("import", "tickets", str(source), db=demo_db)
+    assert result.returncode == 1
+    assert "'fax' is not one of: hotline (熱線/热线), chat (在線客服/在线客服)" in result.stderr

@@ -5,21 +5,21 @@ from __future__ import annotations
 from specialops.entities import Choice
 
 TICKET_CHANNELS = (
-    Choice("hotline", "熱線", "热线"),
-    Choice("chat", "在線客服", "在线客服"),
-    Choice("email", "電子郵件", "电子邮件"),
-    Choice("walk_in", "臨櫃", "临柜"),
+    Choice("hotline", "熱線", "热线", ("phone", "call", "電話", "电话", "客服專線", "客服专线")),
+    Choice("chat", "在線客服", "在线客服", ("online", "online chat", "live chat", "線上", "线上")),
+    Choice("email", "電子郵件", "电子邮件", ("mail", "郵件", "邮件", "電郵", "电邮")),
+    Choice("walk_in", "臨櫃", "临柜", ("counter", "櫃檯", "柜台", "門市", "门店")),
     Choice("campaign", "活動回饋", "活动反馈"),
 )
 TICKET_TYPES = (
-    Choice("consultation", "諮詢", "咨询"),
-    Choice("complaint", "投訴", "投诉"),
-    Choice("request", "請求", "请求"),
+    Choice("consultation", "諮詢", "咨询", ("inquiry", "enquiry", "question", "詢問", "询问")),
+    Choice("complaint", "投訴", "投诉", ("客訴", "客诉")),
+    Choice("request", "請求", "请求", ("service request", "服務請求", "服务请求", "需求")),
 )
 TICKET_PRIORITIES = (
-    Choice("urgent", "緊急", "紧急"),
+    Choice("urgent", "緊急", "紧急", ("critical", "最高")),
     Choice("high", "高", "高"),
-    Choice("normal", "中", "中"),
+    Choice("normal", "中", "中", ("medium", "普通", "一般")),
     Choice("low", "低", "低"),
 )
 TICKET_STATUSES = (
