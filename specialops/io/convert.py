@@ -413,16 +413,20 @@ def importer(
     # An exported negative number is text starting with "-", which the writer
     # neutralised like any other text: take that quote off again.
     undo = unneutralise if spec.kind in _NEUTRALISED_KINDS else None
+    keep = spec.kind == "text"  # free text keeps its blanks (a 　 indent, a leading tab)
 
     def run(raw: Any) -> Any:
         # The common case (a str cell) is inlined: this runs once per cell.
-        text = raw.strip() if raw.__class__ is str else clean(raw)
+        if raw.__class__ is str:
+            text = raw if keep and not raw.isspace() else raw.strip()
+        else:
+            text = clean(raw)
         if not text:
             if must:
                 raise CellError("required")
             return default
         if undo is not None and text[0] == "'":
-            text = undo(text).strip()
+            text = undo(text) if keep else undo(text).strip()
             if not text:
                 if must:
                     raise CellError("required")
@@ -531,6 +535,14 @@ def column_importer(
     return run
 
 
+def _kept(cells: Sequence[Any]) -> list[str] | None:
+    """Every cell as given, a wholly blank one as empty; None if one is not text."""
+    try:
+        return [c if c and not c.isspace() else "" for c in cells]
+    except AttributeError:
+        return None
+
+
 def _stripped(cells: Sequence[Any]) -> list[str] | None:
     """Every cell without surrounding blanks (a missing cell is empty); None if one is not text."""
     try:
@@ -557,9 +569,10 @@ def _fast_column(
         email = _EMAIL.match if kind == "email" else None
         undo = unneutralise is not None
         personal = spec.pii
+        keep = kind == "text"
 
         def text(cells: Sequence[Any]) -> list[Any] | None:
-            stripped = _stripped(cells)
+            stripped = _kept(cells) if keep else _stripped(cells)
             if stripped is None:
                 return None
             empty = "" in stripped

@@ -426,7 +426,8 @@ def test_imported_text_survives_an_export_exactly(ctx, tmp_path_factory, rows, f
     summary = import_file(ctx.store, ctx.actor, "customers", source)
     assert summary.ok, summary.errors
     stored = customers(ctx)[-len(rows) :]
-    expected = [n.strip().replace("\r\n", "\n").replace("\r", "\n") for n, _ in rows]
+    # Free text is kept as given, blanks around it too; only line ends are made one form.
+    expected = [n.replace("\r\n", "\n").replace("\r", "\n") for n, _ in rows]
     assert [c.name for c in stored] == expected
     exported = folder / f"out.{fmt}"
     export_entity(ctx.store, ctx.actor, "customers", exported)
@@ -470,7 +471,7 @@ def test_audit_entries_of_text_with_quotes_and_control_characters_verify(ctx, tm
     assert summary.ok and summary.inserted == 3, summary.errors
     inserted = [e for e in entries(ctx, batch=summary.batch) if e.action == "insert"]
     stored = [text.replace("\r", "\n") for text in nasty]  # one line-end form
-    notes = [text.strip() for text in stored]
+    notes = stored  # free text keeps its blanks
     # Codes are kept as codes are typed canonically (entities.code_key): upper case.
     assert [e.code for e in inserted] == [code_key(f"K{i}{t}") for i, t in enumerate(stored)]
     assert [json.loads(e.after)["notes"] for e in inserted] == notes

@@ -147,3 +147,17 @@ def test_a_refused_choice_lists_what_is_accepted_in_both_scripts(demo_db, tmp_pa
     result = run_cli("import", "tickets", str(source), db=demo_db)
     assert result.returncode == 1
     assert "'fax' is not one of: hotline (熱線/热线), chat (在線客服/在线客服)" in result.stderr
+
+
+def test_free_text_keeps_its_blanks_and_a_blank_cell_is_empty(demo_db, tmp_path) -> None:
+    source = tmp_path / "c.jsonl"
+    source.write_text(
+        '{"name": "王大同", "notes": "\\u3000\\u3000第一段。\\n\\t第二段 "}\n'
+        '{"name": " 陳美華 ", "notes": " \\u3000 "}\n',
+        encoding="utf-8",
+    )
+    result = run_cli("import", "customers", str(source), db=demo_db)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(demo_db) as conn:
+        rows = conn.execute("SELECT name, notes FROM customers ORDER BY id DESC LIMIT 2").fetchall()
+    assert rows == [(" 陳美華 ", None), ("王大同", "\u3000\u3000第一段。\n\t第二段 ")]
