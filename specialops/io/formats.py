@@ -728,6 +728,12 @@ class JsonlReader(_BaseReader):
 # --- XLSX --------------------------------------------------------------------
 
 
+# What a spreadsheet shows in a cell whose formula failed.
+EXCEL_ERRORS = frozenset(
+    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#SPILL!", "#CALC!"}
+)
+
+
 def _cell_text(value: object) -> str | None:
     """The text the import engine parses, for one cell value as openpyxl gives it."""
     if value is None:
@@ -829,6 +835,12 @@ class XlsxReader(_BaseReader):
             extra = [t for t in texts[width:] if t is not None and t.strip()]
             if extra:
                 problem = f"the row has values beyond the header's {width} columns"
+            failed = next((i for i, t in enumerate(texts[:width]) if t in EXCEL_ERRORS), None)
+            if failed is not None and problem is None:
+                problem = (
+                    f"column {self.columns[failed]} holds Excel's error {texts[failed]} "
+                    "(a formula that failed); correct it in the workbook"
+                )
             yield Row(self._row, values, problem)
 
 

@@ -161,3 +161,18 @@ def test_free_text_keeps_its_blanks_and_a_blank_cell_is_empty(demo_db, tmp_path)
     with sqlite3.connect(demo_db) as conn:
         rows = conn.execute("SELECT name, notes FROM customers ORDER BY id DESC LIMIT 2").fetchall()
     assert rows == [(" 陳美華 ", None), ("王大同", "\u3000\u3000第一段。\n\t第二段 ")]
+
+
+def test_excel_error_cells_are_refused_for_their_row(demo_db, tmp_path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    for row in (["name", "notes"], ["好客戶", "x"], ["壞客戶", "#DIV/0!"], ["另一個", "#N/A"]):
+        sheet.append(row)  # openpyxl stores "#DIV/0!" as an error cell, as Excel does
+    source = tmp_path / "c.xlsx"
+    book.save(source)
+    result = run_cli("import", "customers", str(source), db=demo_db)
+    assert result.returncode == 1
+    assert "line 3: column notes holds Excel's error #DIV/0!" in result.stderr
+    assert "line 4: column notes holds Excel's error #N/A" in result.stderr
