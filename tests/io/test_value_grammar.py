@@ -176,3 +176,15 @@ def test_excel_error_cells_are_refused_for_their_row(demo_db, tmp_path) -> None:
     assert result.returncode == 1
     assert "line 3: column notes holds Excel's error #DIV/0!" in result.stderr
     assert "line 4: column notes holds Excel's error #N/A" in result.stderr
+
+
+def test_customer_types_and_tiers_as_other_systems_write_them(demo_db, tmp_path) -> None:
+    source = tmp_path / "c.csv"
+    source.write_text("名稱,類型,等級\n甲,企业,VIP客户\n乙,Person,Standard\n", encoding="utf-8")
+    result = run_cli("import", "customers", str(source), db=demo_db)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(demo_db) as conn:
+        rows = conn.execute(
+            "SELECT name, type, tier FROM customers WHERE name IN ('甲', '乙') ORDER BY name"
+        ).fetchall()
+    assert rows == [("乙", "individual", "regular"), ("甲", "company", "vip")]
