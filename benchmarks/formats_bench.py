@@ -79,7 +79,8 @@ def bench_read(folder: Path, rows: int) -> None:
 
 
 def bench_write(folder: Path, rows: int) -> None:
-    from specialops.io.formats import FORMATS, open_writer
+    from specialops.io.formats import FORMATS
+    from specialops.io.writers import open_writer
 
     columns = [*COLUMNS, "budget", "start_date"]
     record = {

@@ -155,7 +155,7 @@ def in_process_import(db: Path, entity: str, source: Path) -> tuple[float, Any]:
 def in_process_export(db: Path, target: Path) -> float:
     """The export service alone, without interpreter start-up."""
     from specialops.identity import Actor
-    from specialops.io.engine import export_entity
+    from specialops.io.export import export_entity
     from specialops.store.store import open_store
 
     store = open_store(f"sqlite:///{db}")

@@ -157,7 +157,7 @@ def edited_export(ctx, entity: str, code: str, folder: Path, **changes: str) -> 
     the file: what a script does before an ``--upsert``."""
     import csv
 
-    from specialops.io.engine import export_entity
+    from specialops.io.export import export_entity
 
     exported = folder / f"{entity}-{code}.csv"
     export_entity(ctx.store, ctx.actor, entity, exported, where=[f"code={code}"])

@@ -194,7 +194,7 @@ def export_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Export records in a format that import reads back (cells safe for spreadsheets)."""
-    from specialops.io.engine import export_entity, stdout_target
+    from specialops.io.export import export_entity, stdout_target
     from specialops.io.formats import detect_format
 
     if as_json and output == "-":

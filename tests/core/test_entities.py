@@ -13,7 +13,7 @@ from specialops import entities
 from specialops.entities import Choice, EntitySpec, FieldSpec
 from specialops.errors import UsageError
 from specialops.io.convert import CellError, column_importer, exporter, importer
-from specialops.io.formats import neutralise, unneutralise
+from specialops.io.writers import neutralise, unneutralise
 from specialops.permissions import ROLES
 
 FIXED_FIELDS = {

@@ -19,7 +19,8 @@ from specialops.areas.people.actions import resolve_actor
 from specialops.entities import code_key
 from specialops.errors import PermissionDenied, UsageError
 from specialops.io import engine
-from specialops.io.engine import export_entity, import_file
+from specialops.io.engine import import_file
+from specialops.io.export import export_entity
 from specialops.models.core import AuditEntry, Department, UserAccount
 
 HEADER = "code,name,type,phone,email,address,tier,notes\n"

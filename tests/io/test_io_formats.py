@@ -22,11 +22,9 @@ from specialops.io.formats import (
     FORMATS,
     Row,
     detect_format,
-    neutralise,
     open_reader,
-    open_writer,
-    unneutralise,
 )
+from specialops.io.writers import neutralise, open_writer, unneutralise
 
 TRADITIONAL = (
     "專項業務管理制度規定，各部門應依照公司策略推動項目管理、市場推廣與客戶服務。"

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from specialops.errors import SpecialopsError
-from specialops.io.formats import FORMATS, open_reader, open_writer
+from specialops.io.formats import FORMATS, open_reader
+from specialops.io.writers import open_writer
 
 FUZZ = settings(
     max_examples=200,

@@ -481,7 +481,8 @@ def test_demo_projects_cover_every_stage(demo_ctx) -> None:
 
 
 def test_projects_tasks_milestones_export_and_reimport_unchanged(demo_ctx, tmp_path) -> None:
-    from specialops.io.engine import export_entity, import_file
+    from specialops.io.engine import import_file
+    from specialops.io.export import export_entity
 
     for entity in ("projects", "tasks", "milestones"):
         target = tmp_path / f"{entity}.csv"

@@ -12,7 +12,8 @@ from specialops import alerts
 from specialops.areas.risks.actions import latest_readings
 from specialops.areas.risks.models import IndicatorReading, Risk
 from specialops.demo import load_demo
-from specialops.io.engine import export_entity, import_file
+from specialops.io.engine import import_file
+from specialops.io.export import export_entity
 from tests.conftest import edited_export
 
 
