@@ -69,11 +69,13 @@ def _refusal_as_json(entity: str, file: str, dry_run: bool) -> Iterator[None]:
     except SpecialopsError as error:
         from specialops.io.engine import ImportSummary, Problem
 
+        line, column = getattr(error, "line", None), getattr(error, "column", None)
+        reason = getattr(error, "reason", None) or str(error)
         refused = ImportSummary(
-            entity, file, dry_run=dry_run, errors=[Problem(0, None, str(error))]
+            entity, file, dry_run=dry_run, errors=[Problem(line or 0, column, reason)]
         )
         summary = refused.as_json()
-        summary["errors"][0]["line"] = None  # the file as a whole, no one line of it
+        summary["errors"][0]["line"] = line  # None: the file as a whole, no one line of it
         emit_json(summary)
         raise
 
@@ -109,11 +111,25 @@ def import_command(
             "--ignore-extra", help="Leave out columns that name no field (they are listed)."
         ),
     ] = False,
+    sheet: Annotated[
+        str | None,
+        typer.Option("--sheet", help="The workbook's sheet to read, by name or number (1 first)."),
+    ] = None,
+    header_row: Annotated[
+        int | None,
+        typer.Option(
+            "--header-row", min=1, help="The row holding the column names (found if not given)."
+        ),
+    ] = None,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="SOURCE=FIELD[,…]: read column SOURCE as FIELD."),
+    ] = None,
     as_json: JsonFlag = False,
     verbose: Annotated[bool, typer.Option("--verbose", help="Report each step on stderr.")] = False,
 ) -> None:
-    """Import records from CSV, JSON, JSONL or XLSX in one transaction."""
-    from specialops.io.engine import import_file
+    """Import records from CSV, JSON, JSONL, XLSX, XLS or ODS in one transaction."""
+    from specialops.io.engine import import_file, parse_mapping
 
     if on_error not in ("abort", "skip"):
         raise UsageError("--on-error takes abort or skip")
@@ -138,6 +154,9 @@ def import_command(
                 rejects=rejects,
                 progress=progress,
                 ignore_extra=ignore_extra,
+                sheet=sheet,
+                header_row=header_row,
+                mapping={k: v for text in mapping or [] for k, v in parse_mapping(text).items()},
                 log=(
                     (lambda line: say(f"specialops: {line}"))
                     if verbose
@@ -146,6 +165,8 @@ def import_command(
             )
         if summary.ignored:
             say(f"specialops: columns left out: {', '.join(summary.ignored)}", single_line=True)
+        for note in summary.notes:
+            say(f"specialops: note: {note}", single_line=True)
         for problem in summary.errors:
             say(str(problem), single_line=True)  # a problem quotes the bad cell
         if summary.unlisted_errors:

@@ -113,6 +113,9 @@ class ImportSummary:
     # The file as a whole was refused (its header), so no row could be skipped.
     refused_whole: bool = False
     ignored: list[str] = field(default_factory=list)  # columns --ignore-extra left out
+    # What the import wants the person to know though nothing is wrong: other sheets
+    # holding data, a totals row left out, the zone given to timestamps without one.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -136,6 +139,7 @@ class ImportSummary:
             "dry_run": self.dry_run,
             "batch": self.batch,
             "ignored_columns": self.ignored,
+            "notes": self.notes,
         }
 
 
@@ -1313,11 +1317,57 @@ class _Import:
         return "; ".join(self.by_line.get(line, ["rejected"]))
 
 
-def _mapped_header(spec: EntitySpec, given: list[str]) -> list[str]:
-    """The field each column gives, by name or alias (``客戶編號`` → ``code``); a column
-    that names no field keeps its text."""
+def _mapped_header(
+    spec: EntitySpec, given: list[str], mapping: dict[str, str] | None = None
+) -> list[str]:
+    """The field each column gives: as ``mapping`` (``--map``) says, else by name or alias
+    (``客戶編號`` → ``code``); a column that names no field keeps its text."""
     own = {entities.header_key(c): c for c in (REJECTS_ERROR_COLUMN, VERSION_COLUMN)}
-    return [spec.field_named(name) or own.get(entities.header_key(name), name) for name in given]
+    chosen = {entities.header_key(k): v for k, v in (mapping or {}).items()}
+    return [
+        chosen.get(entities.header_key(name))
+        or spec.field_named(name)
+        or own.get(entities.header_key(name), name)
+        for name in given
+    ]
+
+
+def parse_mapping(text: str) -> dict[str, str]:
+    """``--map 'source=field,…'`` as source column → field name."""
+    mapping: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        source, sep, target = part.partition("=")
+        if not sep or not source.strip() or not target.strip():
+            raise UsageError(f"--map takes SOURCE=FIELD pairs separated by commas, not '{part}'")
+        mapping[source.strip()] = target.strip()
+    return mapping
+
+
+def _checked_mapping(spec: EntitySpec, mapping: dict[str, str]) -> dict[str, str]:
+    """``mapping`` with each target as the field it names (a name or an alias)."""
+    checked = {}
+    for source, target in mapping.items():
+        named = spec.field_named(target)
+        if named is None:
+            raise UsageError(
+                f"--map {source}={target}: {spec.name} have no field '{target}'; "
+                f"fields: {', '.join(spec.columns)}"
+            )
+        checked[source] = named
+    return checked
+
+
+def _header_test(spec: EntitySpec, mapping: dict[str, str]) -> Callable[[list[str]], bool]:
+    """Whether a row of a file is its header: most of its cells name a field (by name,
+    alias or ``--map``), so title rows above it can be passed over."""
+    mapped = {entities.header_key(k) for k in mapping}
+
+    def is_header(cells: list[str]) -> bool:
+        named = [c for c in cells if c and c.strip()]
+        known = sum(1 for c in named if spec.field_named(c) or entities.header_key(c) in mapped)
+        return bool(named) and known * 2 >= len(named)
+
+    return is_header
 
 
 @dataclass
@@ -1387,6 +1437,9 @@ def import_file(
     progress: Progress | None = None,
     log: Log | None = None,
     ignore_extra: bool = False,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    mapping: dict[str, str] | None = None,
 ) -> ImportSummary:
     """Validate a file and, unless it is rejected or a dry run, write it in one transaction.
 
@@ -1400,6 +1453,7 @@ def import_file(
     spec = entities.get(entity)
     if on_error not in ("abort", "skip"):
         raise UsageError("--on-error takes abort or skip")
+    mapping = _checked_mapping(spec, mapping or {})
     if not store.is_sqlite:
         raise UsageError("bulk import needs a SQLite database for now")
     say = log or (lambda _message: None)
@@ -1414,10 +1468,18 @@ def import_file(
     try:
         fmt = detect_format(label if label != "-" else None, None if fmt == "auto" else fmt)
         summary = ImportSummary(entity, label, fmt, dry_run=dry_run, checksum=_sha256(path))
-        reader = open_reader(path, fmt, encoding)
+        reader = open_reader(
+            path,
+            fmt,
+            encoding,
+            sheet=sheet,
+            header_row=header_row,
+            is_header=_header_test(spec, mapping or {}),
+        )
         summary.format, summary.encoding = reader.format, reader.encoding
+        summary.notes.extend(reader.notes)
         given = [(c or "").strip() for c in reader.columns]
-        header = _mapped_header(spec, given)
+        header = _mapped_header(spec, given, mapping or {})
         # A bad header writes nothing, but the rows are still checked, so that
         # one run reports every problem of the file.
         checked = _check_header(spec, header, given, upsert, ignore_extra)

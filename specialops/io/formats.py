@@ -19,7 +19,7 @@ import io
 import json
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -88,6 +88,7 @@ class Reader(Protocol):
     format: str
     encoding: str | None
     columns: list[str]
+    notes: list[str]  # what the summary tells the person, such as other sheets with data
 
     def __iter__(self) -> Iterator[Row]: ...
 
@@ -144,7 +145,15 @@ class _Source:
             self.stream.close()
 
 
-def open_reader(source: Path | BinaryIO, fmt: str, encoding: str | None = "auto") -> Reader:
+def open_reader(
+    source: Path | BinaryIO,
+    fmt: str,
+    encoding: str | None = "auto",
+    *,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    is_header: Callable[[list[str]], bool] | None = None,
+) -> Reader:
     """A streaming reader of ``source`` (a path, or a binary stream such as ``sys.stdin.buffer``).
 
     Reads and checks the header (or first object) at once: an empty, undecodable
@@ -185,6 +194,7 @@ class _BaseReader:
     def __init__(self, source: _Source) -> None:
         self._source = source
         self._started = False
+        self.notes: list[str] = []
 
     def close(self) -> None:
         """Close the file if it was opened by ``open_reader``."""

@@ -27,6 +27,7 @@ SUMMARY_KEYS = {
     "dry_run",
     "batch",
     "ignored_columns",
+    "notes",
 }
 
 
