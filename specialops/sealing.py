@@ -17,7 +17,7 @@ from __future__ import annotations
 import binascii
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -112,6 +112,32 @@ class KeyRing:
         nonce = self._nonce()
         data = cipher.encrypt(nonce, value.encode(), b"%d:%s" % (owner, field.encode()))
         return f"{PREFIX}{owner}:{binascii.b2a_base64(nonce + data, newline=False).decode()}"
+
+    def seal_rows(
+        self, fields: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> Iterator[tuple[Any, ...]]:
+        """``rows`` of ``(key, owner, value of each of fields…)`` with the values sealed as
+        :meth:`seal` seals them: what a bulk import needs, in one tight loop."""
+        aads = [b":" + name.encode() for name in fields]
+        b64 = binascii.b2a_base64
+        pool, at = b"", 0
+        for key, owner, *values in rows:
+            cipher = self._ciphers.get(owner) or self._cipher(owner)
+            if cipher is None:
+                raise RuntimeError(f"no data key for customer {owner}")
+            head, tag = f"{PREFIX}{owner}:", b"%d" % owner
+            sealed: list[Any] = [key]
+            for value, aad in zip(values, aads, strict=True):
+                if not value or type(value) is not str:
+                    sealed.append(value)
+                    continue
+                if at + NONCE > len(pool):
+                    pool, at = os.urandom(NONCE * 4096), 0
+                nonce = pool[at : at + NONCE]
+                at += NONCE
+                data = cipher.encrypt(nonce, value.encode(), tag + aad)
+                sealed.append(head + b64(nonce + data, newline=False).decode())
+            yield tuple(sealed)
 
     def open(self, field: str, value: str) -> str:
         """The plain value of a sealed one, or :data:`ERASED` / :data:`UNREADABLE`."""

@@ -1156,14 +1156,13 @@ class _Import:
             self._sql("DELETE FROM imp_keys")
             self.raw.executemany("INSERT INTO imp_keys VALUES (?, ?)", made.items())
             self.snapshot["keys"] = len(made)
-            self.raw.create_function("specialops_seal", 3, ring.seal)
             self.raw.create_function(
                 "specialops_seal_json", 2, lambda o, text: ring.seal_json(o, personal, text)
             )
-            for c in personal:
-                sources[c] = f"specialops_seal({self.new_id}, '{c}', {sources[c]})"
+            self._seal_inserts(ring, sorted(personal), sources)
             before = "specialops_seal_json(r.target_id, r.before)"
             after = "specialops_seal_json(r.target_id, r.after)"
+        sealed_join = "LEFT JOIN imp_sealed s ON s.line = r.line" if personal else ""
         ordered = sorted(names)
         pairs = ", ".join(f"'{n}', {sources[n]}" for n in ordered)
         given = list(self.defaults)
@@ -1175,12 +1174,12 @@ class _Import:
                 "INSERT INTO imp_audit (seq, action, record_id, code, before, after) "
                 f"SELECT r.line, r.op, {owner}, {code}, CASE r.op WHEN 'update' THEN {before} "
                 f"END, CASE r.op WHEN 'insert' THEN json_object({pairs}) ELSE {after} END "
-                f"FROM imp_rows r WHERE {changed} ORDER BY r.line",
+                f"FROM imp_rows r {sealed_join} "
+                f"WHERE {changed} ORDER BY r.line",
                 ordered_params,
             )
         finally:
             if personal:
-                self.raw.create_function("specialops_seal", 3, None)
                 self.raw.create_function("specialops_seal_json", 2, None)
         # Then their hashes, in file order (a scan of the entries by their key).
         chain = _Chain(head, _entry_format(*common))
@@ -1196,6 +1195,25 @@ class _Import:
             self.raw.create_function("specialops_chain", 6, None)
         if chain.out_of_order:
             raise RuntimeError("the audit chain was built out of file order")
+
+    def _seal_inserts(
+        self, ring: sealing.KeyRing, personal: list[str], sources: dict[str, str]
+    ) -> None:
+        """Seal the personal values of the new records in one pass (``imp_sealed``), and
+        point their audit entries at the sealed values."""
+        names = ", ".join(_quote(c) for c in personal)
+        self._sql("DROP TABLE IF EXISTS imp.imp_sealed")
+        self._sql(f"CREATE TABLE imp.imp_sealed (line INTEGER PRIMARY KEY, {names})")
+        staged = ", ".join("r." + _quote("f_" + c) for c in personal)
+        rows = self.raw.execute(
+            f"SELECT r.line, {self.new_id}, {staged} FROM imp_rows r WHERE r.op = 'insert'"
+        )
+        marks = ", ".join("?" for _ in range(len(personal) + 1))
+        self.raw.executemany(
+            f"INSERT INTO imp_sealed VALUES ({marks})", ring.seal_rows(personal, rows)
+        )
+        for c in personal:
+            sources[c] = "s." + _quote(c)
 
     def _plan_update_after(self, bools: set[str]) -> None:
         """The ``after`` of each update: its changed fields with their new values."""
