@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -218,9 +219,50 @@ def _detect_cjk(sample: bytes, at_eof: bool) -> Encoding:
     """GB18030 or Big5, whichever the text reads as; refused when it is neither, or when
     it reads better as Korean or Japanese."""
     body = _complete_lines(sample, at_eof)
+    if looks_like_euc_tw(body):
+        raise ValidationError(EUC_TW_MESSAGE)
     found = _detect_chinese(body)
     _refuse_foreign(body, found.name)
     return found
+
+
+EUC_TW_MESSAGE = (
+    "the file looks like EUC-TW (CNS 11643), which is not supported; save it as UTF-8 "
+    "or Big5, or give --encoding"
+)
+
+# EUC-TW text, read as GB18030, decodes without an error into GB2312 characters: it is
+# told by where its characters fall. A four-byte 8E A1-B0 xx xx is a CNS plane; a pair of
+# bytes A1-FE is a plane-1 character, or any GB2312 one.
+_EUC_TOKENS = re.compile(rb"\x8e[\xa1-\xb0][\xa1-\xfe]{2}|[\xa1-\xfe][\xa1-\xfe]|[\x80-\xff]")
+_EUC_SCAN = 64 * 1024
+MIN_EUC_HANZI = 8
+
+
+def looks_like_euc_tw(body: bytes) -> bool:
+    """Whether ``body`` (not UTF-8) is EUC-TW rather than GB2312/GBK, Big5 or EUC-JP.
+
+    CNS plane 1 puts every hanzi at lead bytes C4-FD, so read as GB2312 nearly all of
+    them fall there and many on its rare level 2 (D8-F7) and unassigned rows (F8-FE);
+    real GB2312 text is mostly level 1, a third of it below C4. A byte outside the
+    EUC pattern (a GBK or Big5 trail byte) rules EUC-TW out.
+    """
+    if len(body) > _EUC_SCAN:
+        body = body[: body.rfind(b"\n", 0, _EUC_SCAN) + 1] or body[:_EUC_SCAN]
+    planes = hanzi = high = rare = 0
+    for token in _EUC_TOKENS.finditer(body):
+        text = token.group()
+        if len(text) == 4:
+            planes += 1
+        elif len(text) == 1:
+            return False
+        elif text[0] >= 0xB0:
+            hanzi += 1
+            high += text[0] >= 0xC4
+            rare += text[0] >= 0xD8
+    if hanzi < MIN_EUC_HANZI or high < 0.95 * hanzi:
+        return False
+    return planes > 0 or rare >= 0.3 * hanzi
 
 
 def _detect_chinese(body: bytes) -> Encoding:
