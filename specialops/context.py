@@ -41,7 +41,15 @@ def open_context(
         if not has_users(store) and (create or not require_user):
             bootstrap_admin(store, login)
         actor = resolve_actor(store, login, act_as)
+        store.warnings.extend(_recover_imports(store, actor))
     except BaseException:
         store.dispose()
         raise
     return Context(settings, store, actor)
+
+
+def _recover_imports(store: Store, actor: Actor) -> list[str]:
+    """Undo an import whose process died half-way through publishing (one read if none)."""
+    from specialops.io.unfinished import recover
+
+    return recover(store, actor)

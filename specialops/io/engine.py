@@ -66,6 +66,9 @@ STAGE_CHUNK = 5000
 STAGE_VARIABLES = 500  # values bound per staging statement
 MAX_LISTED_PROBLEMS = 100_000
 PUBLISH_ATTEMPTS = 8
+# Records written per publishing transaction: about half a second of write lock for
+# tickets (nine indexes and the search index), less for the rest.
+PUBLISH_CHUNK = 20_000
 REJECTS_ERROR_COLUMN = "error"
 # Every export ends with each record's version; an upsert of a row whose record has
 # changed since refuses that row instead of reverting the change.
@@ -478,6 +481,8 @@ class _Import:
         self.governs = spec.governor is not None and self.refused_write is None
         self.governed: list[RowChange] = []  # updates handed to the governor
         self.governed_head: str | None = None  # the audit head its facts were read at
+        self.governed_head_id = 0
+        self.chunks: list[tuple[int, int]] = []  # line ranges published one at a time
 
     # -- compile ------------------------------------------------------------
 
@@ -915,9 +920,12 @@ class _Import:
             return
         rows = heapq.merge(updates, chain([first] if first else [], inserts), key=lambda c: c.line)
         with self.store.read() as session:
-            last = select(AuditEntry.hash).order_by(AuditEntry.id.desc())  # type: ignore[union-attr]
-            head = session.execute(last.limit(1)).scalar()
-            self.governed_head = head or audit.GENESIS
+            last = select(AuditEntry.id, AuditEntry.hash).order_by(
+                AuditEntry.id.desc()  # type: ignore[union-attr]
+            )
+            found = session.execute(last.limit(1)).first()
+            self.governed_head = found[1] if found else audit.GENESIS
+            self.governed_head_id = found[0] if found else 0
             refused: list[Refusal] = list(governor(session, self.actor, rows))
         self._reject([(r.line, r.field, r.reason) for r in refused])
 
@@ -1181,15 +1189,40 @@ class _Import:
         finally:
             if personal:
                 self.raw.create_function("specialops_seal_json", 2, None)
-        # Then their hashes, in file order (a scan of the entries by their key).
-        chain = _Chain(head, _entry_format(*common))
+        # Then their hashes, in the order the publish writes them: chunk by chunk.
+        self.entry_text = _entry_format(*common)
+        self.batch_hash = lambda prev: _hasher(*common)(
+            prev, batch_event.action, None, None, None, after
+        )
+        self.chunks = self._chunk_ranges()
+        chain = _Chain(head, self.entry_text)
+        for lo, hi in self.chunks:
+            self._link(chain, lo, hi)
+
+    def _chunk_ranges(self) -> list[tuple[int, int]]:
+        """The line ranges of the records to write, :data:`PUBLISH_CHUNK` each, the last
+        lines first: the first chunk holds the highest new ids, so that a record someone
+        else adds meanwhile is numbered above every id the import has planned."""
+        found = self._sql(
+            "SELECT min(line), max(line) FROM (SELECT line, (row_number() OVER "
+            "(ORDER BY line DESC) - 1) / ? AS k FROM imp_rows WHERE op IN ('insert', 'update')) "
+            "GROUP BY k ORDER BY k",
+            (PUBLISH_CHUNK,),
+        ).fetchall()
+        return [(int(lo), int(hi)) for lo, hi in found]
+
+    def _link(self, chain: _Chain, lo: int, hi: int) -> None:
+        """Chain the entries of lines ``lo``–``hi`` after ``chain``'s last hash, in order."""
+        chain.seq = -1
+        self._sql("DELETE FROM imp_links WHERE seq BETWEEN ? AND ?", (lo, hi))
         self.raw.create_function("specialops_chain", 6, chain)
         try:
             self._sql(
                 "INSERT INTO imp_links (seq, link) SELECT seq, specialops_chain(seq, "
                 "CAST(action AS BLOB), CAST(after AS BLOB), CAST(before AS BLOB), "
                 "CAST(json_quote(code) AS BLOB), record_id) FROM imp_audit "
-                "WHERE seq > 0 ORDER BY seq"
+                "WHERE seq BETWEEN ? AND ? ORDER BY seq",
+                (lo, hi),
             )
         finally:
             self.raw.create_function("specialops_chain", 6, None)
@@ -1239,100 +1272,191 @@ class _Import:
     # -- 4. publish ----------------------------------------------------------
 
     def publish(self) -> float:
-        """Copy the plan into the tables in one short transaction; return the lock time."""
-        snap = self.snapshot
-        table = _quote(self.table_name)
-        cols = self.columns
-        conn = self.conn
-        run = conn.exec_driver_sql
+        """Write the plan, one short transaction per chunk; return the longest lock hold.
+
+        Each chunk checks that what it writes over is as planned and chains its audit
+        entries after whatever the log ends with by then, so colleagues' writes between
+        chunks cost nothing. An import of several chunks keeps a journal in the database
+        while it is published (:mod:`specialops.io.unfinished`): should a chunk fail, or
+        the process die, the chunks already written are undone.
+        """
+        from specialops.io import unfinished
+
+        chunks = self.chunks
+        self.has_inserts = bool(
+            self._sql("SELECT 1 FROM imp_rows WHERE op = 'insert' LIMIT 1").fetchone()
+        )
+        self.last_head_id = 0
+        journal = (
+            unfinished.Journal(self.store, self.spec, self.actor, self.batch, len(chunks))
+            if len(chunks) > 1
+            else None
+        )
+        expected = self.snapshot["prev"]
+        longest = 0.0
+        self.log("publishing")
         try:
-            self.log("publishing")
-            with conn.begin():
+            for k, (lo, hi) in enumerate(chunks):
+                if journal:
+                    self.log(f"publishing part {k + 1} of {len(chunks)}")
                 started = time.perf_counter()
-                last = run("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").scalar()
-                if (last or audit.GENESIS) != snap["prev"]:
-                    raise _Stale
-                # Every write appends to the audit log in its transaction, so an unchanged
-                # head means no one wrote since the plan; the checks below are a second line.
-                inserts = run("SELECT count(*) FROM imp_rows WHERE op = 'insert'").scalar()
-                if inserts:
-                    top = run(f"SELECT max(id) FROM main.{table}").scalar()
-                    if int(top or 0) != snap["max_id"]:
-                        raise _Stale
-                seen = run(
-                    "SELECT count(*) FROM imp_rows WHERE op IN ('update', 'unchanged')"
-                ).scalar()
-                if seen:
-                    same = run(
-                        f"SELECT count(*) FROM imp_rows r JOIN main.{table} t ON t.id = "
-                        "r.target_id WHERE r.op IN ('update', 'unchanged') "
-                        "AND t.version = r.seen_version"
-                    ).scalar()
-                    if same != seen:
-                        raise _Stale
-                if snap["prefix"] and (snap.get("given") or snap.get("allocated")):
-                    codes.bump_to_at_least(conn, snap["prefix"], snap["given"])
-                    if snap["allocated"]:
-                        first = codes.allocate(conn, snap["prefix"], snap["allocated"])
-                        if first != snap["first"]:
-                            raise _Stale
-                stamp = (snap["at"], snap["at"], self.actor.username)
-                if inserts:
-                    extra = list(self.defaults)
-                    names = ", ".join(_quote(c) for c in [*cols, *extra])
-                    staged = ", ".join(_quote("f_" + c) for c in cols)
-                    fixed = "".join(", ?" for _ in extra)
-                    run(
-                        f"INSERT INTO main.{table} (id, {names}, version, created_at, updated_at, "
-                        f"updated_by) SELECT {self.new_id}, {staged}{fixed}, 1, ?, ?, ? "
-                        "FROM imp_rows r WHERE op = 'insert'",
-                        (*self.defaults.values(), *stamp),
-                    )
-                if seen:
-                    kept = set(self.derived)  # an update keeps the stored derived values
-                    sets = ", ".join(
-                        f"{_quote(c)} = r.{_quote('f_' + c)}" for c in cols if c not in kept
-                    )
-                    run(
-                        f"UPDATE main.{table} SET {sets}, version = version + 1, "
-                        "updated_at = ?, updated_by = ? FROM imp_rows r "
-                        f"WHERE r.op = 'update' AND {table}.id = r.target_id",
-                        stamp[1:],
-                    )
-                at, username, real, entity, comment, batch = snap["audit_common"]
-                into = (
-                    "INSERT INTO main.audit_log (at, username, real_username, action, "
-                    "record_id, code, before, after, entity, comment, batch, prev_hash, hash)"
-                )
-                run(
-                    f"{into} SELECT ?, ?, ?, a.action, a.record_id, a.code, a.before, a.after, "
-                    f"?, ?, ?, {_link_sql('l.link')} FROM imp_audit a JOIN imp_links l "
-                    "ON l.seq = a.seq ORDER BY a.seq",
-                    (at, username, real, entity, comment, batch),
-                )
-                if snap.get("keys"):  # the data keys the plan made (specialops.sealing)
-                    run(
-                        "INSERT INTO main.customer_keys (customer_id, key, created_at) SELECT "
-                        "customer_id, key, ? FROM imp_keys WHERE true ON CONFLICT (customer_id) "
-                        "DO UPDATE SET key = excluded.key, created_at = excluded.created_at "
-                        "WHERE customer_keys.key IS NULL",
-                        (snap["at"],),
-                    )
-            held = time.perf_counter() - started
-        except _Stale:
-            raise
-        except Exception as error:
+                expected = self._publish_chunk(k, lo, hi, expected, journal)
+                longest = max(longest, time.perf_counter() - started)
+                if journal:
+                    journal.written = True
+        except BaseException as error:
+            if journal and journal.written:
+                self.log("undoing the parts already written")
+                journal.undo(reason=_failure(error))
+            if isinstance(error, _Stale):
+                raise
             from sqlalchemy import exc
 
             if isinstance(error, exc.DBAPIError):
                 raise translate(error) from error
             raise
-        return held
+        finally:
+            if journal:
+                journal.close()
+        return longest
+
+    def _publish_chunk(self, k: int, lo: int, hi: int, expected: str, journal: Any) -> str:
+        """Write the chunk of lines ``lo``–``hi`` in one transaction; its last hash."""
+        run = self.conn.exec_driver_sql
+        first = k == 0
+        with self.conn.begin():
+            head_id, head = run(
+                "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"
+            ).first() or (0, audit.GENESIS)
+            if first:
+                self._check_first(run, head_id)
+            elif self.spec.governor is not None:
+                self._check_governed(run, self.last_head_id)
+            self._check_versions(run, "op = 'update' AND r.line BETWEEN ? AND ?", (lo, hi))
+            if head != expected:
+                self._relink(first, lo, hi, head)
+            if journal:
+                journal.record(self.conn, k, lo, hi, self)
+            self._write(run, lo, hi, first)
+            if journal and k == len(self.chunks) - 1:
+                journal.finish(self.conn)
+            self.last_head_id = run("SELECT max(id) FROM audit_log").scalar() or 0
+        return self._sql(
+            "SELECT lower(hex(substr(link, 33))) FROM imp_links WHERE seq BETWEEN ? AND ? "
+            "ORDER BY seq DESC LIMIT 1",
+            (lo, hi),
+        ).fetchone()[0]
+
+    def _check_first(self, run: Any, head_id: int) -> None:
+        """What the whole plan rests on still holds: no record the file names has changed,
+        no id it planned was taken, nothing a governed import's rules read was written."""
+        snap = self.snapshot
+        table = _quote(self.table_name)
+        if self.spec.governor is not None and self.governed_head is not None:
+            self._check_governed(run, self.governed_head_id)
+        if self.has_inserts:
+            top = run(f"SELECT max(id) FROM main.{table}").scalar()
+            if int(top or 0) != snap["max_id"]:
+                raise _Stale
+        self._check_versions(run, "op = 'unchanged'", ())
+        if snap["prefix"] and (snap.get("given") or snap.get("allocated")):
+            codes.bump_to_at_least(self.conn, snap["prefix"], snap["given"])
+            if snap["allocated"]:
+                first = codes.allocate(self.conn, snap["prefix"], snap["allocated"])
+                if first != snap["first"]:
+                    raise _Stale
+
+    def _check_versions(self, run: Any, which: str, params: tuple[Any, ...]) -> None:
+        """The records the rows ``which`` update (or leave) are still as they were read."""
+        table = _quote(self.table_name)
+        seen = run(f"SELECT count(*) FROM imp_rows r WHERE {which}", params).scalar()
+        if seen:
+            same = run(
+                f"SELECT count(*) FROM imp_rows r JOIN main.{table} t ON t.id = r.target_id "
+                f"WHERE {which} AND t.version = r.seen_version",
+                params,
+            ).scalar()
+            if same != seen:
+                raise _Stale
+
+    def _check_governed(self, run: Any, since: int) -> None:
+        """Nothing the governor's rules read was written after entry ``since``: the people
+        and departments, and the records of this import (others' new records are fine)."""
+        touched = run(
+            "SELECT 1 FROM main.audit_log a WHERE a.id > ? AND (a.entity IN "
+            "('users', 'departments', 'settings') OR (a.entity = ? AND a.record_id IN "
+            "(SELECT target_id FROM imp_rows WHERE op IN ('update', 'unchanged')))) LIMIT 1",
+            (since, self.spec.name),
+        ).first()
+        if touched:
+            raise _Stale
+
+    def _relink(self, first: bool, lo: int, hi: int, head: str) -> None:
+        """Chain the chunk's entries after ``head``: someone wrote since it was planned."""
+        start = head
+        if first:
+            start = self.batch_hash(head)
+            self._sql("UPDATE imp_links SET link = ? WHERE seq = 0", (bytes.fromhex(head + start),))
+        self._link(_Chain(start, self.entry_text), lo, hi)
+
+    def _write(self, run: Any, lo: int, hi: int, first: bool) -> None:
+        """Copy the chunk's staged rows and planned entries into the shared tables."""
+        snap = self.snapshot
+        table = _quote(self.table_name)
+        cols = self.columns
+        span = (lo, hi)
+        stamp = (snap["at"], snap["at"], self.actor.username)
+        extra = list(self.defaults)
+        names = ", ".join(_quote(c) for c in [*cols, *extra])
+        staged = ", ".join(_quote("f_" + c) for c in cols)
+        fixed = "".join(", ?" for _ in extra)
+        run(
+            f"INSERT INTO main.{table} (id, {names}, version, created_at, updated_at, "
+            f"updated_by) SELECT {self.new_id}, {staged}{fixed}, 1, ?, ?, ? "
+            "FROM imp_rows r WHERE op = 'insert' AND r.line BETWEEN ? AND ?",
+            (*self.defaults.values(), *stamp, *span),
+        )
+        kept = set(self.derived)  # an update keeps the stored derived values
+        sets = ", ".join(f"{_quote(c)} = r.{_quote('f_' + c)}" for c in cols if c not in kept)
+        run(
+            f"UPDATE main.{table} SET {sets}, version = version + 1, "
+            "updated_at = ?, updated_by = ? FROM imp_rows r "
+            f"WHERE r.op = 'update' AND r.line BETWEEN ? AND ? AND {table}.id = r.target_id",
+            (*stamp[1:], *span),
+        )
+        at, username, real, entity, comment, batch = snap["audit_common"]
+        into = (
+            "INSERT INTO main.audit_log (at, username, real_username, action, "
+            "record_id, code, before, after, entity, comment, batch, prev_hash, hash)"
+        )
+        run(
+            f"{into} SELECT ?, ?, ?, a.action, a.record_id, a.code, a.before, a.after, "
+            f"?, ?, ?, {_link_sql('l.link')} FROM imp_audit a JOIN imp_links l "
+            "ON l.seq = a.seq WHERE a.seq BETWEEN ? AND ? OR (? AND a.seq = 0) ORDER BY a.seq",
+            (at, username, real, entity, comment, batch, lo, hi, first),
+        )
+        if first and snap.get("keys"):  # the data keys the plan made (specialops.sealing)
+            run(
+                "INSERT INTO main.customer_keys (customer_id, key, created_at) SELECT "
+                "customer_id, key, ? FROM imp_keys WHERE true ON CONFLICT (customer_id) "
+                "DO UPDATE SET key = excluded.key, created_at = excluded.created_at "
+                "WHERE customer_keys.key IS NULL",
+                (snap["at"],),
+            )
 
     # -- rejects -------------------------------------------------------------
 
     def messages(self, line: int) -> str:
         return "; ".join(self.by_line.get(line, ["rejected"]))
+
+
+def _failure(error: BaseException) -> str:
+    """Why a publish stopped, in a few words for the log."""
+    if isinstance(error, _Stale):
+        return "records it writes over changed meanwhile; it is prepared again"
+    if isinstance(error, (KeyboardInterrupt, SystemExit)):
+        return "it was interrupted"
+    return f"it failed ({type(error).__name__}: {error})"[:300]
 
 
 def _mapped_header(
@@ -1566,6 +1690,7 @@ def _run(
                 return
             summary.batch = uuid.uuid4().hex
             job.take_snapshot()
+            job.batch = summary.batch
             job.plan(_batch_event(job, summary, label))
             try:
                 summary.lock_seconds = job.publish()

@@ -1,4 +1,5 @@
-"""Core tables: departments, users, the audit log and its data keys, code counters, settings."""
+"""Core tables: departments, users, the audit log and its data keys, code counters, settings,
+and the journal of imports being published."""
 
 from __future__ import annotations
 
@@ -71,6 +72,41 @@ class CustomerKey(SQLModel, table=True):
     key: bytes | None = Field(default=None)
     created_at: datetime = Field(default_factory=clock.now, nullable=False)
     erased_at: datetime | None = Field(default=None)
+
+
+class ImportRun(SQLModel, table=True):
+    """An import being published in several transactions (see :mod:`specialops.io.unfinished`).
+
+    Present only while its chunks are written: the last chunk removes it. One left
+    behind by a process that died is undone by the next one to open the database.
+    """
+
+    __tablename__ = "import_runs"
+
+    batch: str = Field(primary_key=True, max_length=32)
+    entity: str = Field(max_length=64)
+    table_name: str = Field(max_length=64)
+    username: str = Field(max_length=64)
+    lock_file: str
+    started_at: datetime = Field(default_factory=clock.now, nullable=False)
+    chunks: int
+    done: int = Field(default=0)
+
+
+class ImportUndo(SQLModel, table=True):
+    """What undoes one published chunk of an unfinished import: the range of ids it
+    inserted, or the stored values of a record it updated (JSON of its columns)."""
+
+    __tablename__ = "import_undo"
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch: str = Field(max_length=32, index=True)
+    chunk: int
+    kind: str = Field(max_length=8)  # inserted | updated
+    low: int | None = None
+    high: int | None = None
+    record_id: int | None = None
+    old: str | None = None
 
 
 class CodeCounter(SQLModel, table=True):
