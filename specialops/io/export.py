@@ -121,6 +121,13 @@ def _typed(f: FieldSpec) -> Callable[[Any], Any] | None:
     return None
 
 
+def _converter(f: FieldSpec, *, typed: bool) -> Callable[[Any], Any] | None:
+    """Stored value → written value of one field; None: written as stored."""
+    if typed:
+        return _typed(f)
+    return None if f.kind in _TEXT_KINDS else exporter(f)
+
+
 def _export_work(
     spec: EntitySpec, selected: list[Any], masked: set[str], dialect: Any, *, typed: bool
 ) -> list[tuple[int, Callable[[Any], Any]]]:
@@ -137,7 +144,7 @@ def _export_work(
         processor = column.type.dialect_impl(dialect).result_processor(dialect, None)
         if processor is not None:
             steps.append(processor)
-        convert = _typed(f) if typed else None if f.kind in _TEXT_KINDS else exporter(f)
+        convert = _converter(f, typed=typed)
         if convert is not None:
             steps.append(convert)
         if f.name in masked:

@@ -389,6 +389,8 @@ class XlsxWriter(_TargetWriter):
         return header
 
     def _text_cell(self, text: str, column: str) -> Any:
+        from openpyxl.utils.exceptions import IllegalCharacterError
+
         if len(text) > XLSX_MAX_CELL:
             raise CellRefused(
                 column,
@@ -396,15 +398,17 @@ class XlsxWriter(_TargetWriter):
                 f"({XLSX_MAX_CELL:,}); export as csv or json",
                 self.written,
             )
-        found = self._illegal.search(text)
-        if found is not None:
+        try:
+            cell = self._cell(self._sheet, value=text)
+        except IllegalCharacterError:
+            found = self._illegal.search(text)
+            assert found is not None
             raise CellRefused(
                 column,
                 f"the text holds the control character {describe(found.group())} at character "
                 f"{found.start() + 1}, which XLSX cannot store; export as csv or json",
                 self.written,
-            )
-        cell = self._cell(self._sheet, value=text)
+            ) from None
         cell.data_type = "s"  # never a formula
         return cell
 
