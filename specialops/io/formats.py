@@ -538,14 +538,15 @@ class CsvReader(_TableReader):
         self.encoding = encoding.name
         csv.field_size_limit(FIELD_LIMIT)
         peeked, rest = self._peek(decoded_lines(source.stream, head, encoding), options)
-        first = next((line for line in peeked if line.strip()), "")
+        at, first = next(((n, line) for n, line in enumerate(peeked, 1) if line.strip()), (0, ""))
         if not first:
             raise ValidationError("the file has no header row (it holds only blank lines)")
         if "\x00" in first:
-            raise ValidationError(
+            raise FileRefusal(
                 "the header contains NUL characters: this is not a text file in "
                 f"{encoding.name}; if it is UTF-16 without byte-order mark, give "
-                "--encoding utf-16-le"
+                "--encoding utf-16-le",
+                at,
             )
         self.delimiter = sniff_delimiter("".join(peeked[(options.header_row or 1) - 1 :]) or first)
         self._lines = _CountingLines(chain(peeked, rest))
@@ -1108,7 +1109,7 @@ class WorkbookReader(_TableReader):
         part = self._parts.get(self._book.sheet_names[index])
         if part is not None and _part_size(self._file, part) > CALAMINE_XML_LIMIT:
             self._workbook = _guarded(lambda: _load_workbook(self._file))
-            sheet = self._workbook[self._book.sheet_names[index]]
+            sheet = _guarded(lambda: self._workbook[self._book.sheet_names[index]])
             offset = max((sheet.min_column or 1) - 1, 0)
             return offset, _openpyxl_rows(sheet, offset)
         loaded = _quietly(lambda: self._book.get_sheet_by_index(index))
@@ -1335,7 +1336,10 @@ def _workbook_kind(stream: IO[bytes], fmt: str) -> str:
     if start.startswith(_ZIP_MAGIC):
         return _zip_kind(stream)
     if start == OLE_MAGIC:
-        names = _guarded(lambda: _Compound(stream).names())
+        try:
+            names = _Compound(stream).names()
+        except (ValueError, OSError, struct.error):
+            names = set()  # python-calamine says what is wrong with it
         stream.seek(0)
         if {"encryptioninfo", "encryptedpackage"} & names:
             raise ValidationError(PASSWORD_MESSAGE)
@@ -1365,8 +1369,6 @@ def _zip_kind(stream: IO[bytes]) -> str:
 
 
 # --- the cells of an .xlsx sheet, from its XML ---------------------------------
-
-_RELATIONSHIP_TYPES = ("/officeDocument", "/worksheet")
 
 
 def _local(tag: str) -> str:
@@ -1611,6 +1613,8 @@ class _Compound:
             raise ValueError("not an OLE compound file")
         self._stream = stream
         self._size = 1 << min(struct.unpack_from("<H", header, 0x1E)[0], 16)
+        self._sectors = stream.seek(0, 2) // self._size  # no chain is longer (a loop ends)
+        stream.seek(0)
         self._mini_size = 1 << min(struct.unpack_from("<H", header, 0x20)[0], 16)
         fat_count, directory = struct.unpack_from("<II", header, 0x2C)
         self._cutoff, mini_fat, _, difat, difat_count = struct.unpack_from("<5I", header, 0x38)
@@ -1669,7 +1673,7 @@ class _Compound:
     def _difat_chain(self, start: int, count: int) -> list[int]:
         # The DIFAT sectors are chained by their own last entry, not by the FAT.
         chain_: list[int] = []
-        while start < self._END and len(chain_) < count:
+        while start < self._END and len(chain_) < min(count, self._sectors):
             chain_.append(start)
             start = struct.unpack_from("<I", self._sector(start), self._size - 4)[0]
         return chain_
