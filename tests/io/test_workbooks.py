@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import re
 import sqlite3
 import time
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from specialops.errors import UsageError, ValidationError
+from specialops.errors import SpecialopsError, UsageError, ValidationError
 from specialops.io import formats
 from specialops.io.formats import FileRefusal, detect_format, open_reader
 from tests.conftest import run_cli
@@ -389,6 +390,35 @@ def test_a_broken_xls_is_one_line_of_ours_not_a_library_backtrace(db_path, ctx, 
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("specialops: the workbook cannot be read")
+
+
+def mangled(data: bytes, rng: random.Random) -> bytes:
+    """``data`` cut short, with bytes flipped, or with bytes put in."""
+    broken = bytearray(data)
+    for _ in range(rng.randint(1, 4)):
+        at = rng.randrange(len(broken))
+        action = rng.choice(["cut", "flip", "splice"])
+        if action == "cut":
+            del broken[max(at, 8) :]
+        elif action == "flip":
+            broken[at] ^= rng.randint(1, 255)
+        else:
+            broken[at:at] = rng.randbytes(rng.randint(1, 16))
+    return bytes(broken)
+
+
+@pytest.mark.parametrize("name", ["customers.xls", "customers.ods"])
+def test_broken_workbooks_end_in_our_own_error_and_print_nothing(name, capfd) -> None:
+    seed = (FILES / name).read_bytes()
+    rng = random.Random(name)
+    fmt = name.rsplit(".", 1)[1]
+    for data in [seed[:637], *(mangled(seed, rng) for _ in range(150))]:
+        try:
+            for row in open_reader(io.BytesIO(data), fmt, is_header=is_header):
+                assert all(v is None or isinstance(v, str) for v in row.values.values())
+        except SpecialopsError as error:
+            assert str(error)
+    assert capfd.readouterr().err == ""
 
 
 # --- a sheet too large to hold is streamed -------------------------------------------------
