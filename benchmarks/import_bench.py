@@ -345,6 +345,33 @@ def ticket_round(folder: Path, rows: int, n: int) -> float:
     return raw_s / inner
 
 
+def race_round(folder: Path, rows: int) -> None:
+    """Import ``rows`` tickets while a colleague saves a change every half second."""
+    db = _fresh_db(folder, "race.db")
+    customers = folder / "race-customers.csv"
+    write_customers(customers, TICKET_CUSTOMERS)
+    in_process_import(db, "customers", customers)
+    source = folder / "race-tickets.csv"
+    write_tickets(source, rows)
+    stop = folder / "race.stop"
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.steady_writer", str(db), str(stop), "0.5", ADMIN],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        seconds, summary = in_process_import(db, "tickets", source)
+    finally:
+        stop.touch()
+        report, _ = writer.communicate(timeout=60)
+    print(f"import {rows:,} tickets while a colleague saves every 0.5 s:")
+    print(
+        f"  {'completed' if summary.written else 'FAILED'} in {seconds:.1f} s, "
+        f"{summary.attempts} attempt(s), longest write lock {summary.lock_seconds or 0:.2f} s"
+    )
+    print(f"  the colleague: {report.strip()} (seconds per save, lock wait included)")
+
+
 def main(rows: int = ROWS, big_rows: int = BIG_ROWS, rounds: int = ROUNDS) -> None:
     """Print import/export rates next to plain sqlite3, lock time and peak memory."""
     with tempfile.TemporaryDirectory(prefix="specialops-bench-") as name:
@@ -371,6 +398,7 @@ def main(rows: int = ROWS, big_rows: int = BIG_ROWS, rounds: int = ROUNDS) -> No
                     f"(from {min(values):.2f} to {max(values):.2f})"
                 )
 
+        race_round(folder, rows)
         if big_rows:
             big = folder / "big.csv"
             write_customers(big, big_rows)

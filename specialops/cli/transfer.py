@@ -84,7 +84,8 @@ def import_command(
     entity: Annotated[str, typer.Argument(help="What to import: customers, users, …")],
     file: Annotated[str, typer.Argument(help="The file to read, or - for standard input.")],
     fmt: Annotated[
-        str, typer.Option("--format", help="auto (from the extension), csv, json, jsonl, xlsx.")
+        str,
+        typer.Option("--format", help="auto (by extension), csv, json, jsonl, xlsx, xls, ods."),
     ] = "auto",
     encoding: Annotated[
         str, typer.Option("--encoding", help="auto, or a name such as utf-8, gb18030, big5.")

@@ -399,6 +399,11 @@ def _convert(spec: FieldSpec, refs: Mapping[str, int] | None) -> Callable[[str],
     raise ValueError(f"no converter for kind {kind}")
 
 
+def _quoted_sign(text: str) -> str:
+    """A number with a sign that a spreadsheet export quoted (``'-12.50``), unquoted."""
+    return text[1:] if text[:2] in ("'-", "'+") else text
+
+
 def importer(
     spec: FieldSpec,
     *,
@@ -410,9 +415,11 @@ def importer(
     """Compile the converter of one field: cell → stored value (or :class:`CellError`)."""
     convert = _convert(spec, refs)
     must = spec.required if required is None else required
-    # An exported negative number is text starting with "-", which the writer
-    # neutralised like any other text: take that quote off again.
-    undo = unneutralise if spec.kind in _NEUTRALISED_KINDS else None
+    # Text the writer neutralised gets its quote taken off again; a number column of an
+    # older export may hold a negative number written as "'-12.50" the same way.
+    undo = None
+    if unneutralise is not None and spec.kind in _NEUTRALISED_KINDS:
+        undo = unneutralise if spec.kind in ("text", "email") else _quoted_sign
     keep = spec.kind == "text"  # free text keeps its blanks (a 　 indent, a leading tab)
 
     def run(raw: Any) -> Any:

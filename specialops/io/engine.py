@@ -69,6 +69,9 @@ PUBLISH_ATTEMPTS = 8
 # Records written per publishing transaction: about half a second of write lock for
 # tickets (nine indexes and the search index), less for the rest.
 PUBLISH_CHUNK = 20_000
+# Between chunks the lock is left free this long: SQLite's busy handler has a writer who
+# has waited a while look again only every 100 ms, and would miss a shorter gap.
+CHUNK_PAUSE = 0.12
 REJECTS_ERROR_COLUMN = "error"
 # Every export ends with each record's version; an upsert of a row whose record has
 # changed since refuses that row instead of reverting the change.
@@ -1125,7 +1128,9 @@ class _Import:
         self.snapshot["audit_common"] = (at_stored, *common[1:])
         prev = self.snapshot["prev"]
         after = audit.dump(batch_event.after)
-        head = _hasher(*common)(prev, batch_event.action, None, None, None, after)
+        hasher, action, batch_after = _hasher(*common), batch_event.action, after
+        self.batch_hash = lambda start: hasher(start, action, None, None, None, batch_after)
+        head = self.batch_hash(prev)
         self._sql(
             "INSERT INTO imp_audit (seq, action, after) VALUES (0, ?, ?)",
             (batch_event.action, after),
@@ -1191,9 +1196,7 @@ class _Import:
                 self.raw.create_function("specialops_seal_json", 2, None)
         # Then their hashes, in the order the publish writes them: chunk by chunk.
         self.entry_text = _entry_format(*common)
-        self.batch_hash = lambda prev: _hasher(*common)(
-            prev, batch_event.action, None, None, None, after
-        )
+
         self.chunks = self._chunk_ranges()
         chain = _Chain(head, self.entry_text)
         for lo, hi in self.chunks:
@@ -1292,15 +1295,16 @@ class _Import:
             if len(chunks) > 1
             else None
         )
-        expected = self.snapshot["prev"]
         longest = 0.0
         self.log("publishing")
         try:
             for k, (lo, hi) in enumerate(chunks):
                 if journal:
+                    if k:
+                        time.sleep(CHUNK_PAUSE)
                     self.log(f"publishing part {k + 1} of {len(chunks)}")
                 started = time.perf_counter()
-                expected = self._publish_chunk(k, lo, hi, expected, journal)
+                self._publish_chunk(k, lo, hi, journal)
                 longest = max(longest, time.perf_counter() - started)
                 if journal:
                     journal.written = True
@@ -1320,20 +1324,24 @@ class _Import:
                 journal.close()
         return longest
 
-    def _publish_chunk(self, k: int, lo: int, hi: int, expected: str, journal: Any) -> str:
-        """Write the chunk of lines ``lo``–``hi`` in one transaction; its last hash."""
+    def _publish_chunk(self, k: int, lo: int, hi: int, journal: Any) -> None:
+        """Write the chunk of lines ``lo``–``hi`` in one transaction."""
         run = self.conn.exec_driver_sql
         first = k == 0
         with self.conn.begin():
-            head_id, head = run(
-                "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"
-            ).first() or (0, audit.GENESIS)
+            head = run("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").scalar()
+            head = head or audit.GENESIS
             if first:
-                self._check_first(run, head_id)
+                self._check_first(run)
             elif self.spec.governor is not None:
                 self._check_governed(run, self.last_head_id)
             self._check_versions(run, "op = 'update' AND r.line BETWEEN ? AND ?", (lo, hi))
-            if head != expected:
+            planned = self._sql(
+                "SELECT lower(hex(substr(link, 1, 32))) FROM imp_links WHERE seq = ? "
+                "OR seq BETWEEN ? AND ? ORDER BY seq LIMIT 1",
+                (0 if first else lo, lo, hi),
+            ).fetchone()[0]
+            if head != planned:  # someone wrote since the plan (or since the last chunk)
                 self._relink(first, lo, hi, head)
             if journal:
                 journal.record(self.conn, k, lo, hi, self)
@@ -1341,13 +1349,8 @@ class _Import:
             if journal and k == len(self.chunks) - 1:
                 journal.finish(self.conn)
             self.last_head_id = run("SELECT max(id) FROM audit_log").scalar() or 0
-        return self._sql(
-            "SELECT lower(hex(substr(link, 33))) FROM imp_links WHERE seq BETWEEN ? AND ? "
-            "ORDER BY seq DESC LIMIT 1",
-            (lo, hi),
-        ).fetchone()[0]
 
-    def _check_first(self, run: Any, head_id: int) -> None:
+    def _check_first(self, run: Any) -> None:
         """What the whole plan rests on still holds: no record the file names has changed,
         no id it planned was taken, nothing a governed import's rules read was written."""
         snap = self.snapshot
@@ -1528,15 +1531,17 @@ def _check_header(
     given: list[str],
     upsert: bool,
     ignore_extra: bool = False,
+    line: int = 1,
 ) -> HeaderCheck:
-    """Check the mapped ``header`` (as :func:`_mapped_header` makes it from ``given``)."""
+    """Check the mapped ``header`` (as :func:`_mapped_header` makes it from ``given``),
+    found on ``line`` of the file."""
     problems: list[Problem] = []
     ignored: list[str] = []
     first: dict[str, str] = {}
     for name, original in zip(header, given, strict=True):
         if name in first:
             also = "" if first[name] == original else f" (as {first[name]!r} does)"
-            problems.append(Problem(1, original, f"appears twice in the header{also}"))
+            problems.append(Problem(line, original, f"appears twice in the header{also}"))
             continue
         first[name] = original
         if name not in spec.by_name and name not in (REJECTS_ERROR_COLUMN, VERSION_COLUMN):
@@ -1545,7 +1550,7 @@ def _check_header(
                 continue
             problems.append(
                 Problem(
-                    1,
+                    line,
                     original or "(empty)",
                     f"unknown column; {spec.name} has: {', '.join(spec.columns)} "
                     "(or their Chinese names; --ignore-extra leaves other columns out)",
@@ -1557,9 +1562,9 @@ def _check_header(
             if upsert and f.name != spec.key:
                 left_out.append(f.name)  # a partial upsert: fine for the records it updates
             else:
-                problems.append(Problem(1, f.name, "required column is missing"))
+                problems.append(Problem(line, f.name, "required column is missing"))
     if upsert and spec.key not in first and not any(p.column == spec.key for p in problems):
-        problems.append(Problem(1, spec.key, "--upsert needs the key column"))
+        problems.append(Problem(line, spec.key, "--upsert needs the key column"))
     return HeaderCheck(problems, ignored, left_out)
 
 
@@ -1610,27 +1615,25 @@ def import_file(
     try:
         fmt = detect_format(label if label != "-" else None, None if fmt == "auto" else fmt)
         summary = ImportSummary(entity, label, fmt, dry_run=dry_run, checksum=_sha256(path))
-        reader = open_reader(
-            path,
-            fmt,
-            encoding,
-            sheet=sheet,
-            header_row=header_row,
-            is_header=_header_test(spec, mapping or {}),
-        )
+        _rejects_format(rejects, fmt)  # a rejects file that cannot be written: said first
+        reading = {
+            "sheet": sheet,
+            "header_row": header_row,
+            "is_header": _header_test(spec, mapping or {}),
+        }
+        reader = open_reader(path, fmt, encoding, **reading)
         summary.format, summary.encoding = reader.format, reader.encoding
-        summary.notes.extend(reader.notes)
         given = [(c or "").strip() for c in reader.columns]
         header = _mapped_header(spec, given, mapping or {})
         # A bad header writes nothing, but the rows are still checked, so that
         # one run reports every problem of the file.
-        checked = _check_header(spec, header, given, upsert, ignore_extra)
+        checked = _check_header(spec, header, given, upsert, ignore_extra, reader.header_line)
         header_problems = checked.problems
         summary.errors = list(header_problems)
         summary.refused_whole = bool(header_problems)
         summary.ignored = checked.ignored
         known = [c for c in header if c in spec.by_name and c not in checked.ignored]
-        undo = unneutralise if fmt in ("csv", "xlsx") else None
+        undo = unneutralise if fmt in ("csv", "xlsx", "xls", "ods") else None
         job = _Import(
             store,
             actor,
@@ -1647,12 +1650,13 @@ def import_file(
             _run(job, reader, header, summary, dry_run, progress, say, label)
         finally:
             job.close()
+            summary.notes.extend(reader.notes)  # the totals row is found at the end
         summary.rejected = len(job.bad_lines)
         summary.errors.sort(key=lambda p: p.line)
         if header_problems:
             summary.inserted = summary.updated = summary.unchanged = 0
         if rejects is not None and job.bad_lines:
-            _write_rejects(path, fmt, summary.encoding, given, job, rejects)
+            _write_rejects(path, fmt, summary.encoding, reading, given, job, rejects)
         return summary
     finally:
         if spooled is not None:
@@ -1740,8 +1744,31 @@ def _batch_event(job: _Import, summary: ImportSummary, label: str) -> audit.Even
     )
 
 
+def _rejects_format(target: Path | None, fmt: str) -> str:
+    """The format the rejects file is written in: its name's, else the input's (a workbook
+    for an input that can only be read, such as .xls)."""
+    from specialops.io.formats import EXTENSIONS, FORMATS
+
+    if target is None:
+        return fmt
+    named = EXTENSIONS.get(target.suffix.lower())
+    if named is not None and named not in FORMATS:
+        raise UsageError(
+            f"--rejects {target.name}: rejects are written as {', '.join(FORMATS)}; "
+            "name the file .xlsx for a workbook"
+        )
+    chosen = named or fmt
+    return chosen if chosen in FORMATS else "xlsx"
+
+
 def _write_rejects(
-    path: Path, fmt: str, encoding: str, header: list[str], job: _Import, target: Path
+    path: Path,
+    fmt: str,
+    encoding: str,
+    reading: dict[str, Any],
+    header: list[str],
+    job: _Import,
+    target: Path,
 ) -> None:
     """Write the rejected rows, as they were, with an ``error`` column, in the format the
     rejects file's name says (else the input's).
@@ -1750,15 +1777,15 @@ def _write_rejects(
     (:func:`specialops.private_files.writing`).
     """
     from specialops import private_files
-    from specialops.io.formats import EXTENSIONS, open_reader
+    from specialops.io.formats import open_reader
     from specialops.io.writers import open_writer
 
     columns = [c for c in header if c != REJECTS_ERROR_COLUMN] + [REJECTS_ERROR_COLUMN]
-    written = EXTENSIONS.get(target.suffix.lower(), fmt)  # rejects.xlsx is a workbook
+    written = _rejects_format(target, fmt)  # rejects.xlsx is a workbook
     with private_files.writing(target, group_of=job.store.path) as part:
         writer = open_writer(part.stream, written, columns, neutralise=True)
         try:
-            for row in open_reader(path, fmt, encoding):
+            for row in open_reader(path, fmt, encoding, **reading):
                 if row.line in job.bad_lines:
                     values = {c: row.values.get(c) for c in columns[:-1]}
                     values[REJECTS_ERROR_COLUMN] = job.messages(row.line)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import sqlite3
@@ -93,14 +94,16 @@ def test_a_colleague_writing_between_chunks_is_chained_after_not_a_reason_to_sta
     db = Path(ctx.store.path)
 
     def between(line: str) -> None:
-        if line.startswith("publishing part") and not line.endswith(" 1 of 5"):
+        # Before the first part, before part 3, and before the last two one after another:
+        # the parts after each are written as planned, chained after the colleague's.
+        if line in ("publishing", "publishing part 3 of 5", "publishing part 4 of 5"):
             _colleague_writes(db, ctx.actor, f"renamed at {line}")
 
     summary = import_file(
         ctx.store, ctx.actor, "customers", _customers(tmp_path / "c.csv", ROWS), log=between
     )
     assert (summary.inserted, summary.attempts) == (ROWS, 1)
-    assert _count(db, "SELECT count(*) FROM audit_log WHERE entity = 'departments'") >= 4
+    assert _count(db, "SELECT count(*) FROM audit_log WHERE entity = 'departments'") == 3
     assert _chain_holds(db)
 
 
@@ -212,3 +215,35 @@ def test_an_import_killed_while_publishing_is_undone_by_the_next_command(
     assert _count(db, "SELECT count(*) FROM customers") == before
     assert _count(db, "SELECT count(*) FROM import_runs") == 0
     assert not list(tmp_path.glob(f".{db.name}.import-*"))
+
+
+def test_an_import_completes_while_a_colleague_saves_every_half_second(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    stop = tmp_path / "stop"
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.steady_writer", str(demo_db), str(stop), "0.5", ADMIN],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        while not _count(demo_db, "SELECT count(*) FROM customers WHERE code = 'CUS-999999'"):
+            assert writer.poll() is None, "the colleague could not start"
+        env = {**os.environ, "SPECIALOPS_DB": str(demo_db), "SPECIALOPS_USER": ADMIN}
+        source = _customers(tmp_path / "c.csv", 3000, start=5001)
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, "import", "customers", str(source), "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        stop.touch()
+        report, _ = writer.communicate(timeout=60)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["inserted"], summary["batch"] is not None) == (3000, True)
+    assert writer.returncode == 0 and report.startswith("writes=")
+    assert _chain_holds(demo_db)

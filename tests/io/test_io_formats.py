@@ -76,7 +76,7 @@ def test_detect_format_override_wins() -> None:
     assert detect_format("-", "XLSX") == "xlsx"
 
 
-@pytest.mark.parametrize("name", ["data.dat", "noext", "old.xls"])
+@pytest.mark.parametrize("name", ["data.dat", "noext", "old.wk1"])
 def test_detect_format_unknown_extension_is_a_usage_error(name: str) -> None:
     with pytest.raises(UsageError, match=r"--format|xlsx"):
         detect_format(name, None)
@@ -218,7 +218,7 @@ def test_undecodable_byte_later_in_the_file_names_its_row(tmp_path: Path) -> Non
     assert len(data) > enc.SAMPLE_SIZE
     reader = open_reader(write_file(tmp_path / "late.csv", data), "csv")
     seen = []
-    with pytest.raises(ValidationError, match=r"row 30002: line 30002 .*not valid utf-8"):
+    with pytest.raises(ValidationError, match=r"^line 30002: bytes ff .*not valid utf-8"):
         for row in reader:
             seen.append(row)
     assert len(seen) == 30_000  # every good row before it came out, none invented
@@ -350,7 +350,7 @@ def test_header_only_means_no_rows(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("header", "message"),
-    [("a,,b", "column 2 of the header has no name"), ("a, a ,b", "'a' appears twice")],
+    [("a,,b", "column 2 of the header has no name"), ("a, a ,b", "column a: appears twice")],
 )
 def test_bad_column_names(tmp_path: Path, header: str, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
