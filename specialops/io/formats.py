@@ -642,7 +642,12 @@ class CsvReader(_TableReader):
             except StopIteration:
                 break
             except (csv.Error, DecodeFailure) as exc:
-                message = self._record_error(exc)
+                try:
+                    message = self._record_error(exc)
+                except ValidationError:  # the file stops here: the row held back came first
+                    if held is not None:
+                        yield held
+                    raise
                 record: Record = (self._row, [], f"the row {message}")
             else:
                 self._row += 1
