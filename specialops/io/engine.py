@@ -72,6 +72,9 @@ PUBLISH_CHUNK = 20_000
 # Between chunks the lock is left free this long: SQLite's busy handler has a writer who
 # has waited a while look again only every 100 ms, and would miss a shorter gap.
 CHUNK_PAUSE = 0.12
+# A part of a chunk is cut to about this much lock once parts grow slower (MIN_PART at least).
+PART_SECONDS = 0.5
+MIN_PART = 1000
 REJECTS_ERROR_COLUMN = "error"
 # Every export ends with each record's version; an upsert of a row whose record has
 # changed since refuses that row instead of reverting the change.
@@ -1296,16 +1299,22 @@ class _Import:
             else None
         )
         longest = 0.0
+        self.per_record = 0.0  # seconds of lock per record, as the last part took
+        total = sum(self.counts()[op] for op in ("insert", "update"))
+        written = 0
         self.log("publishing")
         try:
-            for k, (lo, hi) in enumerate(chunks):
+            for k, (lo, hi, last) in enumerate(self._parts()):
                 if journal:
                     if k:
                         time.sleep(CHUNK_PAUSE)
-                    self.log(f"publishing part {k + 1} of {len(chunks)}")
+                    self.log(f"publishing part {k + 1} ({written:,} of {total:,} records written)")
                 started = time.perf_counter()
-                self._publish_chunk(k, lo, hi, journal)
-                longest = max(longest, time.perf_counter() - started)
+                count = self._publish_chunk(k, lo, hi, journal, last=last)
+                held = time.perf_counter() - started
+                longest = max(longest, held)
+                self.per_record = held / max(count, 1)
+                written += count
                 if journal:
                     journal.written = True
         except BaseException as error:
@@ -1324,8 +1333,35 @@ class _Import:
                 journal.close()
         return longest
 
-    def _publish_chunk(self, k: int, lo: int, hi: int, journal: Any) -> None:
-        """Write the chunk of lines ``lo``–``hi`` in one transaction."""
+    def _parts(self) -> Iterator[tuple[int, int, bool]]:
+        """The line ranges to write a transaction each: the planned chunks, those after
+        the first split when the last part held the lock longer than :data:`PART_SECONDS`
+        (a table's indexes grow slower to update as it grows). The first chunk, which
+        holds the highest new ids, is never split; the others keep their planned chain
+        when split, since their parts go in the order of their lines. Each range comes
+        with whether it is the last."""
+        final = len(self.chunks) - 1
+        for k, (lo, hi) in enumerate(self.chunks):
+            if k == 0 or self.per_record * PUBLISH_CHUNK <= PART_SECONDS:
+                yield lo, hi, k == final
+                continue
+            lines = [
+                line
+                for (line,) in self._sql(
+                    "SELECT line FROM imp_rows WHERE op IN ('insert', 'update') "
+                    "AND line BETWEEN ? AND ? ORDER BY line",
+                    (lo, hi),
+                )
+            ]
+            at = 0
+            while at < len(lines):
+                size = max(MIN_PART, int(PART_SECONDS / self.per_record))
+                part = lines[at : at + size]
+                at += len(part)
+                yield part[0], part[-1], k == final and at >= len(lines)
+
+    def _publish_chunk(self, k: int, lo: int, hi: int, journal: Any, *, last: bool) -> int:
+        """Write the records of lines ``lo``–``hi`` in one transaction; how many."""
         run = self.conn.exec_driver_sql
         first = k == 0
         with self.conn.begin():
@@ -1346,9 +1382,16 @@ class _Import:
             if journal:
                 journal.record(self.conn, k, lo, hi, self)
             self._write(run, lo, hi, first)
-            if journal and k == len(self.chunks) - 1:
+            if journal and last:
                 journal.finish(self.conn)
             self.last_head_id = run("SELECT max(id) FROM audit_log").scalar() or 0
+        return int(
+            self._sql(
+                "SELECT count(*) FROM imp_rows WHERE op IN ('insert', 'update') "
+                "AND line BETWEEN ? AND ?",
+                (lo, hi),
+            ).fetchone()[0]
+        )
 
     def _check_first(self, run: Any) -> None:
         """What the whole plan rests on still holds: no record the file names has changed,
