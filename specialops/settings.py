@@ -77,3 +77,37 @@ def put(store: Store, actor: Actor, key: Key[T], value: T, *, permission: str) -
     require(actor, permission)
     with store.write(actor) as session:
         return put_in(session, key, value)
+
+
+# The zone of the database's people: a time written without one (in an import, say)
+# is read in it. Empty: this computer's zone.
+TIME_ZONE: Key[str] = Key("time_zone", str)
+
+
+def check_zone(name: str) -> str:
+    """``name`` if it is a time zone's IANA name (``Asia/Taipei``), else a ValidationError."""
+    from zoneinfo import ZoneInfo
+
+    from specialops.errors import ValidationError
+
+    try:
+        ZoneInfo(name)
+    except (ValueError, LookupError, OSError):
+        raise ValidationError(
+            f"'{name}' is not a time zone; give its IANA name, such as Asia/Taipei"
+        ) from None
+    return name
+
+
+def database_zone(store: Store) -> tuple[Any, str]:
+    """The zone times without one are read in, and how to say which it is."""
+    from zoneinfo import ZoneInfo
+
+    from specialops import clock
+
+    with store.read() as session:
+        name = get(session, TIME_ZONE)
+    if name:
+        return ZoneInfo(name), f"{name}, the database's zone"
+    zone = clock.local_zone()
+    return zone, f"{zone}, this computer's zone (set the database's: specialops db zone NAME)"

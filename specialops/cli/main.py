@@ -151,6 +151,30 @@ def restore(
         say(f"the replaced copy is kept as {summary['previous']}")
 
 
+@db_app.command("zone")
+def db_zone(
+    name: Annotated[
+        str | None, typer.Argument(help="An IANA zone such as Asia/Taipei; none: show it.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show or set the zone in which times given without one (in imports) are read."""
+    from specialops import settings
+
+    c = context()
+    try:
+        if name is not None:
+            zone = settings.check_zone(name)
+            settings.put(c.store, c.actor, settings.TIME_ZONE, zone, permission="db.admin")
+        found, said = settings.database_zone(c.store)
+    finally:
+        c.close()
+    if as_json:
+        emit_json({"zone": str(found), "said": said})
+    else:
+        echo(said)
+
+
 @db_app.command("check")
 def db_check(as_json: JsonFlag = False) -> None:
     """Check the database's integrity, schema version, triggers, files and audit chain."""

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation, localcontext
 from itertools import repeat
 from typing import Any
@@ -164,8 +167,35 @@ def parse_datetime(text: str) -> datetime:
                 "2026/11/28 14:30 or 2026/11/28 下午 02:30:00)"
             ) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=clock.local_zone())
+        reading = _READING.get()
+        if reading is None:
+            moment = moment.replace(tzinfo=clock.local_zone())
+        else:
+            reading.naive += 1
+            moment = moment.replace(tzinfo=reading.zone)
     return moment.astimezone(UTC)
+
+
+@dataclass
+class ZoneReading:
+    """Times without a zone read in ``zone`` (see :func:`reading_in`), and how many."""
+
+    zone: tzinfo
+    naive: int = 0
+
+
+_READING: ContextVar[ZoneReading | None] = ContextVar("specialops_reading_zone", default=None)
+
+
+@contextmanager
+def reading_in(zone: tzinfo) -> Iterator[ZoneReading]:
+    """While inside, a timestamp without a zone is read in ``zone`` and counted."""
+    reading = ZoneReading(zone)
+    token = _READING.set(reading)
+    try:
+        yield reading
+    finally:
+        _READING.reset(token)
 
 
 def _date_and_time(text: str) -> datetime | None:

@@ -52,11 +52,11 @@ from typing import IO, Any
 from pydantic_core import PydanticUndefined
 from sqlalchemy import Connection, select
 
-from specialops import audit, clock, entities, sealing
+from specialops import audit, clock, entities, sealing, settings
 from specialops.entities import EntitySpec, FieldSpec, Refusal, RowChange
 from specialops.errors import DatabaseUnavailable, PermissionDenied, UsageError
 from specialops.identity import Actor
-from specialops.io.convert import CellError, ColumnImporter, column_importer
+from specialops.io.convert import CellError, ColumnImporter, column_importer, reading_in
 from specialops.models.core import AuditEntry
 from specialops.permissions import require
 from specialops.store import codes
@@ -720,7 +720,9 @@ class _Import:
         assert self.derive is not None
         width = len(self.fields)
         plain = dict(zip(self.columns[:width], out[1:], strict=True))
-        found = self.derive(plain)
+        # A partial upsert can update records only (its new rows are refused), and an
+        # update keeps the stored derived values: nothing to derive from what it leaves out.
+        found = {} if self.left_out else self.derive(plain)
         for i, column in enumerate(self.columns[:width]):
             if out[1 + i] is None and found.get(column) is not None:
                 out[1 + i] = found[column]
@@ -1689,11 +1691,18 @@ def import_file(
             log=say,
         )
         job.left_out = checked.left_out
+        zone, which_zone = settings.database_zone(store)
         try:
-            _run(job, reader, header, summary, dry_run, progress, say, label)
+            with reading_in(zone) as reading:
+                _run(job, reader, header, summary, dry_run, progress, say, label)
         finally:
             job.close()
             summary.notes.extend(reader.notes)  # the totals row is found at the end
+        if reading.naive:
+            summary.notes.append(
+                f"{reading.naive:,} {'time' if reading.naive == 1 else 'times'} without a time "
+                f"zone {'was' if reading.naive == 1 else 'were'} read as {which_zone}"
+            )
         summary.rejected = len(job.bad_lines)
         summary.errors.sort(key=lambda p: p.line)
         if header_problems:

@@ -29,30 +29,54 @@ from specialops.entities import Choice, EntitySpec, FieldSpec, Refusal, RowChang
 from specialops.identity import Actor
 
 ORIGIN_CHOICES = (
-    Choice("strategy", "公司戰略", "公司战略"),
-    Choice("market", "市場需求", "市场需求"),
-    Choice("customer", "客戶要求", "客户要求"),
+    Choice(
+        "strategy",
+        "公司戰略",
+        "公司战略",
+        aliases=("strategic", "corporate strategy", "戰略", "战略"),
+    ),
+    Choice("market", "市場需求", "市场需求", aliases=("market demand", "市場", "市场")),
+    Choice("customer", "客戶要求", "客户要求", aliases=("customer request", "客戶", "客户")),
 )
 STAGE_CHOICES = (
-    Choice("proposed", "立項申請", "立项申请"),
-    Choice("approved", "已批准", "已批准"),
-    Choice("planning", "計劃制定", "计划制定"),
-    Choice("plan-review", "計劃評審", "计划评审"),
-    Choice("executing", "執行中", "执行中"),
-    Choice("pre-acceptance", "預驗收", "预验收"),
-    Choice("acceptance", "驗收", "验收"),
-    Choice("rectification", "整改", "整改"),
-    Choice("closed", "已結項", "已结项"),
-    Choice("rejected", "已駁回", "已驳回"),
-    Choice("returned", "退回修改", "退回修改"),
-    Choice("on-hold", "暫停", "暂停"),
+    Choice("proposed", "立項申請", "立项申请", aliases=("proposal", "draft", "申請中", "申请中")),
+    Choice("approved", "已批准", "已批准", aliases=("批准", "已核准")),
+    Choice("planning", "計劃制定", "计划制定", aliases=("plan", "規劃中", "规划中")),
+    Choice(
+        "plan-review", "計劃評審", "计划评审", aliases=("review", "in review", "評審中", "评审中")
+    ),
+    Choice(
+        "executing",
+        "執行中",
+        "执行中",
+        aliases=("in progress", "active", "ongoing", "進行中", "进行中"),
+    ),
+    Choice("pre-acceptance", "預驗收", "预验收", aliases=("pre acceptance",)),
+    Choice("acceptance", "驗收", "验收", aliases=("accepting", "驗收中", "验收中")),
+    Choice("rectification", "整改", "整改", aliases=("rework", "整改中")),
+    Choice(
+        "closed",
+        "已結項",
+        "已结项",
+        aliases=("done", "completed", "complete", "結案", "结案", "已完成"),
+    ),
+    Choice("rejected", "已駁回", "已驳回", aliases=("declined", "駁回", "驳回")),
+    Choice("returned", "退回修改", "退回修改", aliases=("sent back", "退回")),
+    Choice("on-hold", "暫停", "暂停", aliases=("paused", "suspended", "hold", "已暫停", "已暂停")),
     Choice("cancelled", "已取消", "已取消"),
 )
 TASK_STATUS_CHOICES = (
-    Choice("todo", "未開始", "未开始"),
-    Choice("in_progress", "進行中", "进行中"),
-    Choice("blocked", "受阻", "受阻"),
-    Choice("done", "已完成", "已完成"),
+    Choice("todo", "未開始", "未开始", aliases=("to do", "open", "not started", "待辦", "待办")),
+    Choice(
+        "in_progress",
+        "進行中",
+        "进行中",
+        aliases=("doing", "started", "active", "執行中", "执行中"),
+    ),
+    Choice("blocked", "受阻", "受阻", aliases=("stuck", "on hold", "阻塞")),
+    Choice(
+        "done", "已完成", "已完成", aliases=("complete", "completed", "finished", "closed", "完成")
+    ),
     Choice("cancelled", "已取消", "已取消"),
 )
 

@@ -19,17 +19,24 @@ from specialops.models.core import UserAccount
 from specialops.store.store import Store
 
 STRATEGY_CHOICES = (
-    Choice("avoid", "規避", "规避"),
-    Choice("reduce", "降低", "降低"),
-    Choice("transfer", "轉移", "转移"),
-    Choice("accept", "接受", "接受"),
+    Choice("avoid", "規避", "规避", aliases=("avoidance", "迴避", "回避")),
+    Choice(
+        "reduce", "降低", "降低", aliases=("mitigate", "mitigation", "reduction", "減輕", "减轻")
+    ),
+    Choice("transfer", "轉移", "转移", aliases=("share", "transference", "移轉")),
+    Choice("accept", "接受", "接受", aliases=("acceptance", "retain", "承擔", "承担")),
 )
 STATUS_CHOICES = (
-    Choice("identified", "已識別", "已识别"),
-    Choice("assessed", "已評估", "已评估"),
-    Choice("responding", "應對中", "应对中"),
-    Choice("monitoring", "監控中", "监控中"),
-    Choice("closed", "已關閉", "已关闭"),
+    Choice("identified", "已識別", "已识别", aliases=("open", "new", "識別", "识别")),
+    Choice("assessed", "已評估", "已评估", aliases=("analysed", "analyzed", "評估", "评估")),
+    Choice(
+        "responding",
+        "應對中",
+        "应对中",
+        aliases=("in treatment", "treating", "mitigating", "應對", "应对"),
+    ),
+    Choice("monitoring", "監控中", "监控中", aliases=("monitored", "watching", "監控", "监控")),
+    Choice("closed", "已關閉", "已关闭", aliases=("done", "resolved", "關閉", "关闭")),
 )
 # Risks, their indicators and readings are written with the register's one write permission.
 MANAGE = "risk.manage"
