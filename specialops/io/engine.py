@@ -1661,12 +1661,12 @@ def import_file(
         fmt = detect_format(label if label != "-" else None, None if fmt == "auto" else fmt)
         summary = ImportSummary(entity, label, fmt, dry_run=dry_run, checksum=_sha256(path))
         _rejects_format(rejects, fmt)  # a rejects file that cannot be written: said first
-        reading = {
+        read_as = {
             "sheet": sheet,
             "header_row": header_row,
             "is_header": _header_test(spec, mapping or {}),
         }
-        reader = open_reader(path, fmt, encoding, **reading)
+        reader = open_reader(path, fmt, encoding, **read_as)
         summary.format, summary.encoding = reader.format, reader.encoding
         given = [(c or "").strip() for c in reader.columns]
         header = _mapped_header(spec, given, mapping or {})
@@ -1708,7 +1708,7 @@ def import_file(
         if header_problems:
             summary.inserted = summary.updated = summary.unchanged = 0
         if rejects is not None and job.bad_lines:
-            _write_rejects(path, fmt, summary.encoding, reading, given, job, rejects)
+            _write_rejects(path, fmt, summary.encoding, read_as, given, job, rejects)
         return summary
     finally:
         if spooled is not None:
@@ -1817,7 +1817,7 @@ def _write_rejects(
     path: Path,
     fmt: str,
     encoding: str,
-    reading: dict[str, Any],
+    read_as: dict[str, Any],
     header: list[str],
     job: _Import,
     target: Path,
@@ -1837,7 +1837,7 @@ def _write_rejects(
     with private_files.writing(target, group_of=job.store.path) as part:
         writer = open_writer(part.stream, written, columns, neutralise=True)
         try:
-            for row in open_reader(path, fmt, encoding, **reading):
+            for row in open_reader(path, fmt, encoding, **read_as):
                 if row.line in job.bad_lines:
                     values = {c: row.values.get(c) for c in columns[:-1]}
                     values[REJECTS_ERROR_COLUMN] = job.messages(row.line)
