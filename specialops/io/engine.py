@@ -66,13 +66,15 @@ STAGE_CHUNK = 5000
 STAGE_VARIABLES = 500  # values bound per staging statement
 MAX_LISTED_PROBLEMS = 100_000
 PUBLISH_ATTEMPTS = 8
-# Records written per publishing transaction: about half a second of write lock for
-# tickets (nine indexes and the search index), less for the rest.
-PUBLISH_CHUNK = 20_000
+# The import is planned in chunks of this many records; the first is written alone (a
+# tenth of a second of write lock for tickets, with nine indexes and the search index),
+# then as many as fit in PART_SECONDS per transaction.
+PUBLISH_CHUNK = 5_000
+MAX_CHUNKS_PER_PART = 1_000
 # Between chunks the lock is left free this long: SQLite's busy handler has a writer who
 # has waited a while look again only every 100 ms, and would miss a shorter gap.
 CHUNK_PAUSE = 0.12
-# A part of a chunk is cut to about this much lock once parts grow slower (MIN_PART at least).
+# The write lock a part aims at; a chunk slower than that is cut (MIN_PART records at least).
 PART_SECONDS = 0.5
 MIN_PART = 1000
 REJECTS_ERROR_COLUMN = "error"
@@ -1306,13 +1308,13 @@ class _Import:
         written = 0
         self.log("publishing")
         try:
-            for k, (lo, hi, last) in enumerate(self._parts()):
+            for k, (ranges, last) in enumerate(self._parts()):
                 if journal:
                     if k:
                         time.sleep(CHUNK_PAUSE)
                     self.log(f"publishing part {k + 1} ({written:,} of {total:,} records written)")
                 started = time.perf_counter()
-                count = self._publish_chunk(k, lo, hi, journal, last=last)
+                count = self._publish_part(k, ranges, journal, last=last)
                 held = time.perf_counter() - started
                 longest = max(longest, held)
                 self.per_record = held / max(count, 1)
@@ -1335,37 +1337,57 @@ class _Import:
                 journal.close()
         return longest
 
-    def _parts(self) -> Iterator[tuple[int, int, bool]]:
-        """The line ranges to write a transaction each: the planned chunks, those after
-        the first split when the last part held the lock longer than :data:`PART_SECONDS`
-        (a table's indexes grow slower to update as it grows). The first chunk, which
-        holds the highest new ids, is never split; the others keep their planned chain
-        when split, since their parts go in the order of their lines. Each range comes
-        with whether it is the last."""
-        final = len(self.chunks) - 1
-        for k, (lo, hi) in enumerate(self.chunks):
-            if k == 0 or self.per_record * PUBLISH_CHUNK <= PART_SECONDS:
-                yield lo, hi, k == final
-                continue
-            lines = [
-                line
-                for (line,) in self._sql(
-                    "SELECT line FROM imp_rows WHERE op IN ('insert', 'update') "
-                    "AND line BETWEEN ? AND ? ORDER BY line",
-                    (lo, hi),
-                )
-            ]
-            at = 0
-            while at < len(lines):
-                size = max(MIN_PART, int(PART_SECONDS / self.per_record))
-                part = lines[at : at + size]
-                at += len(part)
-                yield part[0], part[-1], k == final and at >= len(lines)
+    def _parts(self) -> Iterator[tuple[list[tuple[int, int]], bool]]:
+        """What each transaction writes: some planned chunks (their line ranges, in the
+        order planned), and whether it is the last.
 
-    def _publish_chunk(self, k: int, lo: int, hi: int, journal: Any, *, last: bool) -> int:
-        """Write the records of lines ``lo``–``hi`` in one transaction; how many."""
+        The first part is the first chunk alone: it holds the highest new ids, and its
+        time tells what the next parts can hold: as many chunks as fit in about
+        :data:`PART_SECONDS` of lock, at most :data:`MAX_CHUNKS_PER_PART`. A chunk too slow
+        for that alone (a table's indexes grow slower to update as it grows) is cut in
+        parts, which keep its planned chain since they go in the order of its lines.
+        """
+        chunks = self.chunks
+        yield [chunks[0]], len(chunks) == 1
+        k = 1
+        while k < len(chunks):
+            per_chunk = self.per_record * PUBLISH_CHUNK
+            if per_chunk > PART_SECONDS:
+                yield from self._cut(chunks[k], last=k == len(chunks) - 1)
+                k += 1
+                continue
+            fit = int(PART_SECONDS / per_chunk) if per_chunk > 0 else MAX_CHUNKS_PER_PART
+            group = chunks[k : k + max(1, min(fit, MAX_CHUNKS_PER_PART))]
+            k += len(group)
+            yield group, k >= len(chunks)
+
+    def _cut(
+        self, chunk: tuple[int, int], *, last: bool
+    ) -> Iterator[tuple[list[tuple[int, int]], bool]]:
+        """One chunk in parts of about :data:`PART_SECONDS` of lock, in the order of its lines."""
+        lines = [
+            line
+            for (line,) in self._sql(
+                "SELECT line FROM imp_rows WHERE op IN ('insert', 'update') "
+                "AND line BETWEEN ? AND ? ORDER BY line",
+                chunk,
+            )
+        ]
+        at = 0
+        while at < len(lines):
+            size = max(MIN_PART, int(PART_SECONDS / self.per_record))
+            part = lines[at : at + size]
+            at += len(part)
+            yield [(part[0], part[-1])], last and at >= len(lines)
+
+    def _publish_part(
+        self, k: int, ranges: list[tuple[int, int]], journal: Any, *, last: bool
+    ) -> int:
+        """Write the records of the line ``ranges`` in one transaction; how many."""
         run = self.conn.exec_driver_sql
         first = k == 0
+        # The ranges follow one another downwards: together they cover one span of lines.
+        span = (ranges[-1][0], ranges[0][1])
         with self.conn.begin():
             head = run("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").scalar()
             head = head or audit.GENESIS
@@ -1373,17 +1395,19 @@ class _Import:
                 self._check_first(run)
             elif self.spec.governor is not None:
                 self._check_governed(run, self.last_head_id)
-            self._check_versions(run, "op = 'update' AND r.line BETWEEN ? AND ?", (lo, hi))
+            self._check_versions(run, "op = 'update' AND r.line BETWEEN ? AND ?", span)
+            lo, hi = ranges[0]
             planned = self._sql(
                 "SELECT lower(hex(substr(link, 1, 32))) FROM imp_links WHERE seq = ? "
                 "OR seq BETWEEN ? AND ? ORDER BY seq LIMIT 1",
                 (0 if first else lo, lo, hi),
             ).fetchone()[0]
-            if head != planned:  # someone wrote since the plan (or since the last chunk)
-                self._relink(first, lo, hi, head)
-            if journal:
-                journal.record(self.conn, k, lo, hi, self)
-            self._write(run, lo, hi, first)
+            if head != planned:  # someone wrote since the plan (or since the last part)
+                self._relink(first, ranges, head)
+            for n, (lo, hi) in enumerate(ranges):
+                if journal:
+                    journal.record(self.conn, k, lo, hi, self)
+                self._write(run, lo, hi, first and n == 0)
             if journal and last:
                 journal.finish(self.conn)
             self.last_head_id = run("SELECT max(id) FROM audit_log").scalar() or 0
@@ -1391,7 +1415,7 @@ class _Import:
             self._sql(
                 "SELECT count(*) FROM imp_rows WHERE op IN ('insert', 'update') "
                 "AND line BETWEEN ? AND ?",
-                (lo, hi),
+                span,
             ).fetchone()[0]
         )
 
@@ -1439,13 +1463,15 @@ class _Import:
         if touched:
             raise _Stale
 
-    def _relink(self, first: bool, lo: int, hi: int, head: str) -> None:
-        """Chain the chunk's entries after ``head``: someone wrote since it was planned."""
+    def _relink(self, first: bool, ranges: list[tuple[int, int]], head: str) -> None:
+        """Chain the part's entries after ``head``: someone wrote since they were planned."""
         start = head
         if first:
             start = self.batch_hash(head)
             self._sql("UPDATE imp_links SET link = ? WHERE seq = 0", (bytes.fromhex(head + start),))
-        self._link(_Chain(start, self.entry_text), lo, hi)
+        chain = _Chain(start, self.entry_text)
+        for lo, hi in ranges:
+            self._link(chain, lo, hi)
 
     def _write(self, run: Any, lo: int, hi: int, first: bool) -> None:
         """Copy the chunk's staged rows and planned entries into the shared tables."""

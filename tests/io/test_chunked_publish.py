@@ -64,6 +64,7 @@ def _colleague_writes(db: Path, actor: Actor, name: str) -> None:
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> int:
     monkeypatch.setattr(engine, "PUBLISH_CHUNK", 5)
+    monkeypatch.setattr(engine, "MAX_CHUNKS_PER_PART", 1)  # a part per chunk, to count them
     return 5
 
 
@@ -179,6 +180,7 @@ def test_an_interrupted_import_is_undone_and_keeps_what_others_changed(
 
 CHILD = (
     "import sys; import specialops.io.engine as e; e.PUBLISH_CHUNK = 25; "
+    "e.MAX_CHUNKS_PER_PART = 1; "
     "from specialops.app_entry import main; sys.argv[0] = 'specialops'; main()"
 )
 
@@ -277,3 +279,20 @@ def test_chunks_that_grow_slow_are_written_in_smaller_parts_and_still_land_whole
     assert codes == [f"CUS-{n:06d}" for n in range(1, ROWS + 1)]
     assert _count(db, "SELECT count(*) FROM import_runs") == 0
     assert _chain_holds(db)
+
+
+def test_the_parts_after_the_first_hold_as_many_chunks_as_fit(
+    ctx, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "PUBLISH_CHUNK", 4)
+    monkeypatch.setattr(engine, "PART_SECONDS", 3600.0)  # any number of chunks fits
+    said: list[str] = []
+    summary = import_file(
+        ctx.store, ctx.actor, "customers", _customers(tmp_path / "c.csv", ROWS), log=said.append
+    )
+    assert [line.split(" (")[0] for line in said if line.startswith("publishing part")] == [
+        "publishing part 1",
+        "publishing part 2",
+    ]
+    assert (summary.inserted, summary.attempts) == (ROWS, 1)
+    assert _chain_holds(Path(ctx.store.path))
