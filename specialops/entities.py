@@ -191,6 +191,9 @@ class EntitySpec:
     reveal_action: str = "customer.reveal_pii"
     derive: Callable[[Any], Callable[[dict[str, Any]], dict[str, Any]]] | None = None
     derived: tuple[str, ...] = ()
+    # Derived columns an update computes again from the record as it will be (a risk's
+    # level from its likelihood and impact); the others keep what the app computed.
+    rederived: tuple[str, ...] = ()
     write_action: str | None = None
     governor: Governor | None = None
     guarded: tuple[str, ...] | None = None

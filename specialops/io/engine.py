@@ -471,6 +471,7 @@ class _Import:
         self.derived = [c for c in spec.derived if c not in self.columns] if self.derive else []
         self.binders = [_bind(self.table.c[c], dialect) for c in self.columns + self.derived]
         self.columns += self.derived
+        self.rederived = [c for c in spec.rederived if c in self.derived]
         self.stage_cols = ["f_" + c for c in self.columns]
         self.conn: Connection = store.write_engine.connect()
         self.raw: Any = self.conn.connection.dbapi_connection
@@ -835,13 +836,24 @@ class _Import:
         width = len(cols)
         key_at = cols.index(self.key_col)
         self_ref_cols = [f.column for f in self.self_refs]
-        derived = set(self.derived)
+        derived = set(self.derived) - set(self.rederived)
         rejects: list[tuple[int, str | None, str]] = []
         decided: list[tuple[Any, ...]] = []
+        again: list[tuple[Any, ...]] = []  # derived values an update computes again
         while batch := cursor.fetchmany(STAGE_CHUNK):
+            computed = self._rederive(batch, width) if self.rederived and self.upsert else {}
             for row in batch:
                 line, id_, version = row[0], row[1], row[2]
                 new, old = row[5 : 5 + width], row[5 + width : 5 + 2 * width]
+                if line in computed:
+                    values = computed[line]
+                    if isinstance(values, str):
+                        rejects.append((line, None, values))
+                        continue
+                    new = list(new)
+                    for c, value in zip(self.rederived, values, strict=True):
+                        new[cols.index(c)] = value
+                    again.append((*values, line))
                 if not self.upsert:
                     rejects.append(
                         (
@@ -902,6 +914,50 @@ class _Import:
             "changed = ? WHERE line = ?",
             decided,
         )
+        if again:
+            sets = ", ".join(f"{_quote('f_' + c)} = ?" for c in self.rederived)
+            self.raw.executemany(f"UPDATE imp_rows SET {sets} WHERE line = ?", again)
+
+    def _rederive(self, batch: list[Any], width: int) -> dict[int, tuple[Any, ...] | str]:
+        """Per line of ``batch`` (rows matched to stored records): the :attr:`rederived`
+        values of the record as the file leaves it, stored values filling in what the file
+        does not give; or why they cannot be derived."""
+        assert self.derive is not None
+        dialect = self.store.engine.dialect
+        fields = [f.column for f in self.spec.fields]
+        read = {
+            c: self.table.c[c].type.dialect_impl(dialect).result_processor(dialect, None)
+            for c in fields
+        }
+        given = self.columns[: len(self.fields)]  # the fields the file gives
+        stored: dict[int, dict[str, Any]] = {}
+        ids = [row[1] for row in batch]
+        names = ", ".join(_quote(c) for c in fields)
+        for start in range(0, len(ids), STAGE_VARIABLES):
+            part = ids[start : start + STAGE_VARIABLES]
+            marks = ", ".join("?" for _ in part)
+            for found in self.raw.execute(
+                f"SELECT id, {names} FROM main.{_quote(self.table_name)} WHERE id IN ({marks})",
+                part,
+            ):
+                stored[found[0]] = dict(zip(fields, found[1:], strict=True))
+        binders = [_bind(self.table.c[c], dialect) for c in self.rederived]
+        out: dict[int, tuple[Any, ...] | str] = {}
+        for row in batch:
+            merged = {**stored[row[1]], **dict(zip(given, row[5 : 5 + width], strict=False))}
+            plain = {
+                c: (v if v is None or read[c] is None else read[c](v)) for c, v in merged.items()
+            }
+            try:
+                found = self.derive(plain)
+            except ValueError as error:
+                out[row[0]] = str(error)
+                continue
+            out[row[0]] = tuple(
+                b(found.get(c)) if b else found.get(c)
+                for b, c in zip(binders, self.rederived, strict=True)
+            )
+        return out
 
     def _govern(self) -> None:
         """Refuse the rows the app's rules would not let the actor write.
@@ -1490,7 +1546,7 @@ class _Import:
             "FROM imp_rows r WHERE op = 'insert' AND r.line BETWEEN ? AND ?",
             (*self.defaults.values(), *stamp, *span),
         )
-        kept = set(self.derived)  # an update keeps the stored derived values
+        kept = set(self.derived) - set(self.rederived)  # an update keeps the app's values
         sets = ", ".join(f"{_quote(c)} = r.{_quote('f_' + c)}" for c in cols if c not in kept)
         run(
             f"UPDATE main.{table} SET {sets}, version = version + 1, "

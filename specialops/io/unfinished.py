@@ -78,7 +78,7 @@ class Journal:
             "WHERE r.op = 'insert' AND r.line BETWEEN ? AND ? HAVING count(*) > 0",
             (self.batch, chunk, lo, hi),
         )
-        kept = set(job.derived)
+        kept = set(job.derived) - set(job.rederived)
         fields = ", ".join(
             f"'{c}', t.{_quote(c)}" for c in ["version", *job.columns] if c not in kept
         )

@@ -202,6 +202,7 @@ RISKS = register(
         ),
         derive=_risk_deriver,
         derived=("department_id", "level", "expected_loss"),
+        rederived=("level", "expected_loss"),
     )
 )
 

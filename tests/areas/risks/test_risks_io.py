@@ -113,3 +113,28 @@ def test_an_import_neither_skips_nor_takes_risk_workflow_steps(risk_db, tmp_path
     assert f"({risk.status} → closed)" in refused.errors[0].message
     with risk_db.store.read() as session:
         assert session.get(Risk, risk.id).status == risk.status
+
+
+def test_an_upsert_of_likelihood_and_impact_computes_the_level_again(
+    risk_db, tmp_path: Path
+) -> None:
+    with risk_db.store.read() as session:
+        risk = session.exec(select(Risk).where(Risk.likelihood.is_not(None))).first()  # type: ignore[union-attr]
+    assert risk is not None and risk.level != "critical"
+    source = tmp_path / "partial.csv"
+    source.write_text(f"code,likelihood,impact\n{risk.code},5,5\n", encoding="utf-8")
+    summary = import_file(risk_db.store, risk_db.actor, "risks", source, upsert=True)
+    assert (summary.updated, summary.errors) == (1, [])
+    with risk_db.store.read() as session:
+        again = session.exec(select(Risk).where(Risk.code == risk.code)).one()
+    assert (again.likelihood, again.impact, again.level) == (5, 5, "critical")
+    assert again.department_id == risk.department_id  # kept: the file names none
+    entry = json.loads(_last_entry(risk_db, risk.code))
+    assert entry["level"] == "critical"
+
+
+def _last_entry(ctx, code: str) -> str:
+    with ctx.store.engine.connect() as conn:
+        return conn.exec_driver_sql(
+            "SELECT after FROM audit_log WHERE code = ? ORDER BY id DESC LIMIT 1", (code,)
+        ).scalar()
