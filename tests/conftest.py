@@ -171,3 +171,21 @@ def edited_export(ctx, entity: str, code: str, folder: Path, **changes: str) -> 
         out.writeheader()
         out.writerows(rows)
     return edited
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A PostgreSQL server of this test process (:mod:`tests.pg_server`)."""
+    from tests import pg_server
+
+    cluster = pg_server.start()
+    yield cluster
+    pg_server.stop(cluster)
+
+
+@pytest.fixture
+def pg_url(pg_cluster) -> str:
+    """The URL of a new, empty PostgreSQL database for one test."""
+    from tests import pg_server
+
+    return pg_cluster.url(pg_server.new_database(pg_cluster))

@@ -4,7 +4,8 @@ On SQLite the driver's own transaction handling is switched off so that
 SQLAlchemy's ``begin`` decides: a writing transaction starts with
 ``BEGIN IMMEDIATE`` (it takes the write lock at once and so queues behind
 other writers under the busy timeout instead of failing on a lock
-upgrade); reads start with a plain deferred ``BEGIN``.
+upgrade); reads start with a plain deferred ``BEGIN``. On PostgreSQL a writing
+transaction first takes one advisory lock that every writer shares.
 """
 
 from __future__ import annotations
@@ -53,7 +54,33 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(_postgresql(url), pool_pre_ping=True)
+    event.listen(engine, "begin", _server_begin)
+    return engine
+
+
+# Writers take one transaction-scoped advisory lock, as SQLite's BEGIN IMMEDIATE takes the
+# write lock: the audit chain is appended one writer after another, never forked.
+WRITERS_LOCK = 0x5350_4F50  # "SPOP"
+
+
+def _server_begin(conn) -> None:
+    if conn.get_execution_options().get(WRITE_OPTION):
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITERS_LOCK})")
+
+
+def _postgresql(url: str) -> str:
+    """``url`` with the psycopg 3 driver named, once it is known to be installed."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        from specialops.errors import DatabaseUnavailable
+
+        raise DatabaseUnavailable(
+            "a PostgreSQL database needs the psycopg driver: pip install 'specialops[postgresql]'"
+        ) from None
+    scheme, sep, rest = url.partition("://")
+    return f"postgresql+psycopg://{rest}" if sep and scheme in ("postgresql", "postgres") else url
 
 
 def writer(engine: Engine) -> Engine:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,6 +53,9 @@ def readonly_uri(path: Path) -> str:
 def translate(error: Exception, where: str = "the database") -> SpecialopsError:
     """Turn a driver error into a message a person can act on."""
     text = str(getattr(error, "orig", error)).lower()
+    server = _server_problem(text, where)
+    if server is not None:
+        return server
     if "locked" in text or "busy" in text:
         return DatabaseUnavailable(
             f"{where} is busy (another program holds it for too long); try again in a moment"
@@ -72,6 +76,35 @@ def translate(error: Exception, where: str = "the database") -> SpecialopsError:
     return DatabaseUnavailable(f"{where} failed: {getattr(error, 'orig', error)}")
 
 
+_PG_NAMED = re.compile(r'(database|role) "([^"]*)" does not exist')
+
+
+def _server_problem(text: str, where: str) -> DatabaseUnavailable | None:
+    """A PostgreSQL server's refusal, said as what to do about it."""
+    if "connection to server" not in text and "does not exist" not in text:
+        return None
+    named = _PG_NAMED.search(text)
+    if named and named.group(1) == "database":
+        name = named.group(2)
+        return DatabaseUnavailable(
+            f'the PostgreSQL server has no database "{name}": create it (createdb {name}), '
+            "then run: specialops init"
+        )
+    if named:
+        return DatabaseUnavailable(
+            f'the PostgreSQL server has no role "{named.group(2)}": an administrator creates '
+            "one per login (README: PostgreSQL)"
+        )
+    if "password authentication failed" in text or "peer authentication failed" in text:
+        return DatabaseUnavailable(f"the PostgreSQL server refused this login at {where}")
+    if "connection to server" in text:
+        return DatabaseUnavailable(
+            f"cannot reach the PostgreSQL server of {where}: is it running, and is the "
+            "host, port or socket folder right?"
+        )
+    return None
+
+
 class Store:
     """Access to one specialops database."""
 
@@ -84,7 +117,11 @@ class Store:
 
     @property
     def label(self) -> str:
-        return self.path.name if self.path else self.engine.url.render_as_string(hide_password=True)
+        if self.path:
+            return self.path.name
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.url).render_as_string(hide_password=True)
 
     @property
     def is_sqlite(self) -> bool:
