@@ -189,3 +189,14 @@ def pg_url(pg_cluster) -> str:
     from tests import pg_server
 
     return pg_cluster.url(pg_server.new_database(pg_cluster))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_ctx(request, db_path: Path):
+    """A new database whose admin is ``ADMIN``, on each backend in turn."""
+    from specialops.context import open_context
+
+    url = str(db_path) if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    context = open_context(url, create=True)
+    yield context
+    context.close()

@@ -141,7 +141,7 @@ def _export_work(
     work: list[tuple[int, Callable[[Any], Any]]] = []
     for i, (f, column) in enumerate(zip(spec.fields, selected, strict=True)):
         steps: list[Callable[[Any], Any]] = []
-        processor = column.type.dialect_impl(dialect).result_processor(dialect, None)
+        processor = _result_processor(column, dialect)
         if processor is not None:
             steps.append(processor)
         convert = _converter(f, typed=typed)
@@ -152,6 +152,15 @@ def _export_work(
         if steps:
             work.append((i, _compose(steps)))
     return work
+
+
+def _result_processor(column: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """How the driver's value of ``column`` becomes the model's; ``None`` when it already is
+    (PostgreSQL's numbers need the driver's type code to choose, and come as Decimals)."""
+    try:
+        return column.type.dialect_impl(dialect).result_processor(dialect, None)
+    except TypeError:
+        return None
 
 
 def _compose(steps: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:

@@ -122,7 +122,8 @@ class Office:
 
 
 @pytest.fixture
-def office(ctx) -> Iterator[Office]:
+def office(any_ctx) -> Iterator[Office]:
+    ctx = any_ctx
     wf.register(PURCHASES)
     try:
         yield Office(ctx.store, ctx.actor)

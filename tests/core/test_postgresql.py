@@ -86,3 +86,29 @@ def test_the_audit_chain_does_not_fork_under_concurrent_writers(pg_url: str) -> 
     report = json.loads(verified.stdout)
     assert report["ok"] is True, report
     assert report["checked"] == 1 + 4 * 25
+
+
+def test_the_sample_data_loads_exports_and_verifies_on_the_server(pg_url: str, tmp_path) -> None:
+    from sqlalchemy import func, select
+
+    from specialops import alerts, audit, entities
+    from specialops.context import open_context
+    from specialops.demo import load_demo
+    from specialops.io.export import export_entity
+
+    ctx = open_context(pg_url, create=True)
+    try:
+        load_demo(ctx.store, ctx.actor)
+        with ctx.store.engine.connect() as conn:
+            assert audit.verify(conn).ok
+        assert alerts.current(ctx.store, None)  # the sample data has overdue work
+        for spec in entities.all_specs():
+            summary = export_entity(ctx.store, ctx.actor, spec.name, tmp_path / f"{spec.name}.csv")
+            with ctx.store.engine.connect() as conn:
+                stored = conn.execute(select(func.count()).select_from(spec.model)).scalar()
+            assert summary.rows == stored, spec.name
+    finally:
+        ctx.close()
+    listed = run_cli("--db", pg_url, "alerts", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)

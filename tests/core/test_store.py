@@ -79,7 +79,8 @@ def test_database_location_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert config.resolve(url).db_url == url
 
 
-def test_codes_are_consecutive_and_never_reused(ctx) -> None:
+def test_codes_are_consecutive_and_never_reused(any_ctx) -> None:
+    ctx = any_ctx
     with ctx.store.connect_write() as conn:
         first = codes.allocate(conn, "PRJ")
         block = codes.allocate(conn, "PRJ", 10)
@@ -91,7 +92,8 @@ def test_codes_are_consecutive_and_never_reused(ctx) -> None:
     assert codes.format_code("TKT", 7, 6) == "TKT-000007"
 
 
-def test_saving_a_stale_copy_names_who_changed_it(ctx) -> None:
+def test_saving_a_stale_copy_names_who_changed_it(any_ctx) -> None:
+    ctx = any_ctx
     from specialops.identity import Actor
 
     with ctx.store.write(ctx.actor) as session:
@@ -109,7 +111,8 @@ def test_saving_a_stale_copy_names_who_changed_it(ctx) -> None:
         assert session.get(Department, dept.id).name == "客服部"
 
 
-def test_every_change_writes_an_audit_entry_in_the_same_transaction(ctx) -> None:
+def test_every_change_writes_an_audit_entry_in_the_same_transaction(any_ctx) -> None:
+    ctx = any_ctx
     with ctx.store.write(ctx.actor) as session:
         dept = Department(code="RD", name="研發部")
         session.add(dept)
@@ -128,7 +131,8 @@ def test_every_change_writes_an_audit_entry_in_the_same_transaction(ctx) -> None
     assert entries[1].username == ctx.actor.username
 
 
-def test_read_sessions_cannot_write(ctx) -> None:
+def test_read_sessions_cannot_write(any_ctx) -> None:
+    ctx = any_ctx
     with pytest.raises(RuntimeError, match="read session"), ctx.store.read() as session:
         session.add(Department(code="X", name="x"))
         session.flush()

@@ -237,9 +237,9 @@ class World:
 
 
 @pytest.fixture
-def world(ctx) -> Iterator[World]:
+def world(any_ctx) -> Iterator[World]:
     with registered(ERRANDS):
-        yield World(ctx.store)
+        yield World(any_ctx.store)
 
 
 # ---------------------------------------------------------------- declaring
