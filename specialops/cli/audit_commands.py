@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -14,18 +15,29 @@ audit_app = typer.Typer(help="The tamper-evident audit log.")
 
 
 @audit_app.command("verify")
-def audit_verify(as_json: JsonFlag = False) -> None:
+def audit_verify(
+    anchors: Annotated[
+        Path | None,
+        typer.Option("--anchors", help="Also check the log against the anchors kept in FILE."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Recompute the audit log's hash chain; exit 1 naming the first bad entry."""
-    from specialops.audit import verify
+    from specialops import audit_anchors
+    from specialops.audit import VerifyResult, verify
     from specialops.permissions import require
 
+    kept = audit_anchors.read(anchors) if anchors is not None else []
     c = context()
     try:
         require(c.actor, "audit.verify")
         with c.store.engine.connect() as conn:
             result = verify(conn)
+            cut = audit_anchors.broken(conn, kept) if result.ok else None
     finally:
         c.close()
+    if cut is not None:
+        result = VerifyResult(False, result.checked, None, cut)
     if as_json:
         emit_json(
             {
@@ -37,6 +49,8 @@ def audit_verify(as_json: JsonFlag = False) -> None:
         )
     elif result.ok:
         echo(f"audit log intact: {result.checked} entries")
+    elif result.first_bad_id is None:
+        echo(f"audit log broken: {result.reason}")
     else:
         echo(
             f"audit log broken at entry {result.first_bad_id}: {result.reason} "
@@ -44,6 +58,32 @@ def audit_verify(as_json: JsonFlag = False) -> None:
         )
     if not result.ok:
         raise typer.Exit(1)
+
+
+@audit_app.command("anchor")
+def audit_anchor(
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Add the anchor to FILE (kept out of users' reach)."),
+    ] = None,
+) -> None:
+    """Write down the log's head (entry and hash), for verify --anchors to check later."""
+    from specialops import audit_anchors
+    from specialops.permissions import require
+
+    c = context()
+    try:
+        require(c.actor, "audit.verify")
+        with c.store.engine.connect() as conn:
+            anchor = audit_anchors.take(conn)
+    finally:
+        c.close()
+    if output is None:
+        echo(anchor.line())
+        return
+    with output.open("a", encoding="utf-8") as kept:
+        kept.write(anchor.line() + "\n")
+    say(f"anchored entry {anchor.id} in {output}")
 
 
 def _changes(before: Any, after: Any) -> str:
