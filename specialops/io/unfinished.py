@@ -230,7 +230,14 @@ def recover(store: Store, actor: Actor) -> list[str]:
     for batch, lock_file in runs:
         if _still_running(Path(lock_file)):
             continue
-        said.append(undo_batch(store, actor, batch, "its process ended before it finished"))
+        try:
+            said.append(undo_batch(store, actor, batch, "its process ended before it finished"))
+        except Exception as error:  # a login that may read but not write, a busy database
+            said.append(
+                f"an unfinished import ({batch}) could not be undone now ({error}); the next "
+                "login that can write the database undoes it"
+            )
+            continue
         Path(lock_file).unlink(missing_ok=True)
     return said
 

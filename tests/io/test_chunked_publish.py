@@ -296,3 +296,22 @@ def test_the_parts_after_the_first_hold_as_many_chunks_as_fit(
     ]
     assert (summary.inserted, summary.attempts) == (ROWS, 1)
     assert _chain_holds(Path(ctx.store.path))
+
+
+def test_a_journal_that_cannot_be_undone_warns_and_leaves_the_command_working(ctx) -> None:
+    from specialops.context import open_context
+
+    db = Path(ctx.store.path)
+    with sqlite3.connect(db) as conn:  # a journal naming what this program does not know
+        conn.execute(
+            "INSERT INTO import_runs (batch, entity, table_name, username, lock_file, "
+            "started_at, chunks, done) VALUES ('b1', 'spaceships', 'spaceships', 'x', "
+            "'/nonexistent/lock', '2026-12-01 00:00:00.000000', 3, 1)"
+        )
+    again = open_context(str(db))
+    try:
+        assert any("could not be undone now" in w for w in again.store.warnings)
+        assert again.actor.username == ADMIN
+    finally:
+        again.close()
+    assert _count(db, "SELECT count(*) FROM import_runs") == 1  # kept for a later try
