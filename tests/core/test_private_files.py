@@ -333,6 +333,11 @@ def big_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+def _default_signals() -> None:
+    for number in (signal.SIGHUP, signal.SIGINT):
+        signal.signal(number, signal.SIG_DFL)
+
+
 def _export_until_the_temporary_appears(db: Path, out: Path) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
         [
@@ -349,6 +354,9 @@ def _export_until_the_temporary_appears(db: Path, out: Path) -> tuple[subprocess
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A suite started with nohup or in the background passes SIGHUP and SIGINT on
+        # as ignored, and the program rightly keeps them so: give it a terminal's.
+        preexec_fn=_default_signals,
     )
     while True:
         found = [n for n in os.listdir(out) if private_files.is_temporary(n)]
