@@ -109,6 +109,24 @@ class ImportUndo(SQLModel, table=True):
     old: str | None = None
 
 
+class ServerChange(SQLModel, table=True):
+    """A change to a table as the database server saw it, under the login that connected.
+
+    Written by triggers on PostgreSQL only (migration 0009), for every change, whether
+    specialops made it (``via_app``) or someone with ``psql`` did behind its back.
+    """
+
+    __tablename__ = "server_changes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(nullable=False)
+    login: str = Field(max_length=64)
+    via_app: bool
+    table_name: str = Field(max_length=64)
+    record_id: int | None = None
+    operation: str = Field(max_length=8)
+
+
 class CodeCounter(SQLModel, table=True):
     """The last number handed out for each code prefix."""
 

@@ -54,6 +54,42 @@ def trigger_problems(conn: Connection, expected: dict[str, str]) -> list[str]:
     return problems
 
 
+def server_problems(conn: Any, report: dict[str, Any]) -> list[str]:
+    """On PostgreSQL: tables the server does not watch, and changes made without specialops
+    (recorded under the login that made them, ``server_changes``)."""
+    watched = set(
+        conn.exec_driver_sql(
+            "SELECT event_object_table FROM information_schema.triggers "
+            "WHERE trigger_name = event_object_table || '_server_changes'"
+        ).scalars()
+    )
+    tables = set(
+        conn.exec_driver_sql(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        ).scalars()
+    )
+    unwatched = sorted(tables - watched - {"audit_log", "alembic_version", "server_changes"})
+    problems = []
+    if unwatched:
+        problems.append(f"the server does not record changes to {', '.join(unwatched)}")
+    outside = conn.exec_driver_sql(
+        "SELECT login, at, table_name, record_id, operation FROM server_changes "
+        "WHERE NOT via_app ORDER BY id"
+    ).all()
+    report["changes_outside_specialops"] = [
+        {"login": r[0], "at": str(r[1]), "table": r[2], "record_id": r[3], "operation": r[4]}
+        for r in outside
+    ]
+    if outside:
+        login, at, table, record, operation = outside[-1]
+        problems.append(
+            f"{len(outside)} {'change was' if len(outside) == 1 else 'changes were'} made "
+            f"without specialops, the last by {login} "
+            f"at {at:%Y-%m-%d %H:%M:%S %Z} ({operation} of {table} record {record})"
+        )
+    return problems
+
+
 def check_database(ctx: Context) -> dict[str, Any]:
     """Integrity, schema version, triggers, journal mode, file mode and the audit chain."""
     from specialops.store.migrate import current, head
@@ -73,6 +109,8 @@ def check_database(ctx: Context) -> dict[str, Any]:
             expected = expected_triggers(report["schema"])
             report["triggers"] = sorted(expected)
             problems += trigger_problems(conn, expected)
+        else:
+            problems += server_problems(conn, report)
         chain = verify(conn)
         report["audit_entries"] = chain.checked
         report["audit_chain"] = "intact" if chain.ok else f"broken at entry {chain.first_bad_id}"

@@ -66,7 +66,11 @@ WRITERS_LOCK = 0x5350_4F50  # "SPOP"
 
 def _server_begin(conn) -> None:
     if conn.get_execution_options().get(WRITE_OPTION):
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITERS_LOCK})")
+        # The server's change log (migration 0009) tells this program's changes from others'.
+        conn.exec_driver_sql(
+            f"SELECT pg_advisory_xact_lock({WRITERS_LOCK}), "
+            "set_config('specialops.via_app', 'on', true)"
+        )
 
 
 def _postgresql(url: str) -> str:

@@ -112,3 +112,30 @@ def test_the_sample_data_loads_exports_and_verifies_on_the_server(pg_url: str, t
     listed = run_cli("--db", pg_url, "alerts", "--json")
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout)
+
+
+def test_a_change_made_with_psql_is_recorded_under_its_login_and_reported(
+    pg_cluster, pg_url: str
+) -> None:
+    import psycopg
+
+    assert run_cli("--db", pg_url, "init").returncode == 0
+    assert run_cli("--db", pg_url, "users", "add", "li.ming", "--name", "李明").returncode == 0
+    clean = run_cli("--db", pg_url, "db", "check", "--json")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert json.loads(clean.stdout)["changes_outside_specialops"] == []
+    database = pg_url.split("/")[3].split("?")[0]
+    pg_cluster.sql("CREATE ROLE mallory LOGIN")
+    pg_cluster.sql("GRANT ALL ON ALL TABLES IN SCHEMA public TO mallory", database)
+    pg_cluster.sql("GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO mallory", database)
+    with psycopg.connect(
+        host=str(pg_cluster.folder), port=pg_cluster.port, user="mallory", dbname=database
+    ) as conn:  # behind the program's back, as psql would
+        conn.execute("UPDATE users SET role = 'admin' WHERE username = 'li.ming'")
+    found = run_cli("--db", pg_url, "db", "check", "--json")
+    assert found.returncode == 1
+    report = json.loads(found.stdout)
+    assert [
+        (c["login"], c["table"], c["operation"]) for c in report["changes_outside_specialops"]
+    ] == [("mallory", "users", "UPDATE")]
+    assert any("the last by mallory" in p for p in report["problems"])
