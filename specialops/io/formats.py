@@ -317,12 +317,18 @@ class _TableReader(_BaseReader):
             yield Row(line, dict(zip(columns, cells, strict=False)), problem)
 
     def _without_totals(self, rows: Iterator[Record]) -> Iterator[Record]:
-        """``rows`` less a totals row that ends them (see :meth:`_is_totals`)."""
+        """``rows`` less a totals row that ends them (see :meth:`_is_totals`). Each row is
+        passed on when the next is read; a file that stops short still gives the one held."""
         held: Record | None = None
-        for row in rows:
+        try:
+            for row in rows:
+                if held is not None:
+                    yield held
+                held = row
+        except ValidationError:
             if held is not None:
                 yield held
-            held = row
+            raise
         if held is not None and not self._is_totals(held):
             yield held
 
@@ -623,61 +629,19 @@ class CsvReader(_TableReader):
             raise FileRefusal(exc.reason, self._row) from None
 
     def _cells(self) -> Iterator[tuple[int, list[str | None], str | None]]:
-        # Runs once per record: the common case (a well-formed row) is checked with a
-        # length test instead of a pass per cell. A row is passed on when the next one
-        # is read, so that a totals row ending the data can be left out.
+        # The records read ahead looking for the header, then the rest, each made as wide
+        # as the header; a totals row ending them is left out.
         width = len(self.columns)
-        held: Record | None = None
-        for record in self._later:
-            if held is not None:
-                yield held
-            held = self._shaped(record, width)
-        padding: list[str | None] = [None] * width
-        lines = self._lines
-        parse = self._csv.__next__
-        while True:
-            lines.quotes = 0
-            try:
-                cells: list[Any] = parse()
-            except StopIteration:
-                break
-            except (csv.Error, DecodeFailure) as exc:
-                try:
-                    message = self._record_error(exc)
-                except ValidationError:  # the file stops here: the row held back came first
-                    if held is not None:
-                        yield held
-                    raise
-                record: Record = (self._row, [], f"the row {message}")
-            else:
-                self._row += 1
-                joined = "".join(cells)
-                if not joined.strip():
-                    continue
-                problem = None
-                count = len(cells)
-                if count != width:
-                    if count < width:
-                        cells += padding[count:]
-                    else:
-                        if "".join(cells[width:]).strip():
-                            problem = (
-                                f"the row has {count} cells but the header has {width} columns"
-                            )
-                        del cells[width:]
-                if problem is None and "\x00" in joined:
-                    problem = f"the row {_NUL_PROBLEM}"
-                record = (self._row, cells, problem)
-            if held is not None:
-                yield held
-            held = record
-        if held is not None and not self._is_totals(held):
-            yield held
+        shaped = self._shaped
+        records = chain(self._later, self._records())
+        return self._without_totals(shaped(record, width) for record in records)
 
     @staticmethod
     def _shaped(record: Record, width: int) -> Record:
-        """A record read ahead (looking for the header), padded or cut to ``width``."""
+        """A record padded or cut to ``width``, its problem said of the row."""
         line, cells, problem = record
+        if problem is None and len(cells) == width:  # the common case, as it is
+            return record
         if problem is not None and not cells:  # the parser failed on it: nothing was read
             return line, cells, f"the row {problem}"
         count = len(cells)
