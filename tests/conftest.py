@@ -200,3 +200,15 @@ def any_ctx(request, db_path: Path):
     context = open_context(url, create=True)
     yield context
     context.close()
+
+
+def tamper_audit_log(db: Path, *statements: str) -> None:
+    """What a group member with write access to the file can do with plain sqlite3: drop
+    the log's guarding triggers and run ``statements``."""
+    conn = sqlite3.connect(db)
+    conn.execute("DROP TRIGGER audit_log_no_update")
+    conn.execute("DROP TRIGGER audit_log_no_delete")
+    for statement in statements:
+        conn.execute(statement)
+    conn.commit()
+    conn.close()

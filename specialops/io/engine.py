@@ -60,7 +60,7 @@ from specialops.io.convert import CellError, ColumnImporter, column_importer, re
 from specialops.models.core import AuditEntry
 from specialops.permissions import require
 from specialops.store import codes
-from specialops.store.store import Store, translate
+from specialops.store.store import Store, from_the_database, translate
 
 STAGE_CHUNK = 5000
 STAGE_VARIABLES = 500  # values bound per staging statement
@@ -1381,11 +1381,7 @@ class _Import:
             if journal and journal.written:
                 self.log("undoing the parts already written")
                 journal.undo(reason=_failure(error))
-            if isinstance(error, _Stale):
-                raise
-            from sqlalchemy import exc
-
-            if isinstance(error, exc.DBAPIError):
+            if isinstance(error, Exception) and from_the_database(error):
                 raise translate(error) from error
             raise
         finally:
@@ -1844,9 +1840,7 @@ def _run(
             "try again in a quieter moment"
         )
     except Exception as error:
-        from sqlalchemy import exc
-
-        if isinstance(error, exc.DBAPIError) or type(error).__module__ == "sqlite3":
+        if from_the_database(error):
             raise translate(error) from error
         raise
     finally:

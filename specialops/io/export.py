@@ -43,7 +43,7 @@ from specialops.io.convert import CellError, exporter, importer
 from specialops.io.engine import STAGE_CHUNK, VERSION_COLUMN, Progress, load_refs
 from specialops.io.writers import CellRefused, Writer
 from specialops.permissions import can, require
-from specialops.store.store import Store, translate
+from specialops.store.store import Store, from_the_database, translate
 
 
 @dataclass
@@ -354,16 +354,10 @@ def export_entity(
         raise ValidationError(f"{error.record}, {error}; {outcome}", field=error.column) from None
     except BaseException as error:
         record.failed(out.written if out else 0, error)
-        if isinstance(error, Exception) and _from_the_database(error):
+        if isinstance(error, Exception) and from_the_database(error):
             raise translate(error) from error
         raise
     return summary
-
-
-def _from_the_database(error: Exception) -> bool:
-    from sqlalchemy import exc
-
-    return isinstance(error, exc.DBAPIError) or type(error).__module__ == "sqlite3"
 
 
 @dataclass

@@ -50,6 +50,11 @@ def readonly_uri(path: Path) -> str:
     return f"file:{quote(os.path.abspath(path))}?mode=ro"
 
 
+def from_the_database(error: BaseException) -> bool:
+    """Whether ``error`` is the database driver's (through SQLAlchemy or raw sqlite3)."""
+    return isinstance(error, exc.DBAPIError) or type(error).__module__ == "sqlite3"
+
+
 def translate(error: Exception, where: str = "the database") -> SpecialopsError:
     """Turn a driver error into a message a person can act on."""
     text = str(getattr(error, "orig", error)).lower()

@@ -12,6 +12,7 @@ from specialops.audit import verify
 from specialops.identity import Actor
 from specialops.models.core import AuditEntry, Department
 from specialops.store.records import update_record
+from tests.conftest import tamper_audit_log
 
 
 def _some_history(ctx) -> None:
@@ -48,19 +49,9 @@ def test_the_database_refuses_to_change_the_log(ctx, db_path: Path, statement: s
     assert _verify(ctx).ok
 
 
-def _tamper(db_path: Path, *statements: str) -> None:
-    conn = sqlite3.connect(db_path)
-    conn.execute("DROP TRIGGER audit_log_no_update")
-    conn.execute("DROP TRIGGER audit_log_no_delete")
-    for statement in statements:
-        conn.execute(statement)
-    conn.commit()
-    conn.close()
-
-
 def test_an_edited_entry_is_found(ctx, db_path: Path) -> None:
     _some_history(ctx)
-    _tamper(
+    tamper_audit_log(
         db_path,
         """UPDATE audit_log SET "after" = replace("after", '部門B', '部門Z')
         WHERE "after" LIKE '%部門B%'""",
@@ -76,7 +67,7 @@ def test_an_edited_entry_is_found(ctx, db_path: Path) -> None:
 
 def test_a_removed_entry_is_found(ctx, db_path: Path) -> None:
     _some_history(ctx)
-    _tamper(db_path, "DELETE FROM audit_log WHERE id = 3")
+    tamper_audit_log(db_path, "DELETE FROM audit_log WHERE id = 3")
     result = _verify(ctx)
     assert not result.ok and result.first_bad_id == 4 and "link" in result.reason
 
@@ -88,7 +79,8 @@ def test_a_rehashed_forgery_still_breaks_the_next_link(ctx, db_path: Path) -> No
     with ctx.store.read() as session:
         original = session.get(AuditEntry, 3).model_dump()
     new_hash = entry_hash(original["prev_hash"], dict(original, comment="forged"))
-    _tamper(db_path, f"UPDATE audit_log SET comment = 'forged', hash = '{new_hash}' WHERE id = 3")
+    forged = f"UPDATE audit_log SET comment = 'forged', hash = '{new_hash}' WHERE id = 3"
+    tamper_audit_log(db_path, forged)
     result = _verify(ctx)
     assert not result.ok and result.first_bad_id == 4 and "link" in result.reason
 

@@ -8,24 +8,13 @@ import sqlite3
 from pathlib import Path
 
 from specialops import audit
-from tests.conftest import run_cli
+from tests.conftest import run_cli, tamper_audit_log
 
 
 def _some_changes(db: Path, count: int) -> None:
     for n in range(count):
         done = run_cli("users", "add", f"new.{n}", "--name", f"新人{n}", "--role", "staff", db=db)
         assert done.returncode == 0, done.stderr
-
-
-def _hostile(db: Path, *statements: str) -> None:
-    """A group member with write access to the file, using plain sqlite3."""
-    conn = sqlite3.connect(db)
-    conn.execute("DROP TRIGGER audit_log_no_update")
-    conn.execute("DROP TRIGGER audit_log_no_delete")
-    for statement in statements:
-        conn.execute(statement)
-    conn.commit()
-    conn.close()
 
 
 def _rebuild_chain_from(db: Path, first: int) -> None:
@@ -72,7 +61,7 @@ def test_a_cut_tail_verifies_alone_but_not_against_its_anchor(
     _some_changes(demo_db, 3)
     _anchor(demo_db, kept)
     top = json.loads(kept.read_text())["id"]
-    _hostile(demo_db, f"DELETE FROM audit_log WHERE id > {top - 3}")
+    tamper_audit_log(demo_db, f"DELETE FROM audit_log WHERE id > {top - 3}")
     assert run_cli("audit", "verify", db=demo_db).returncode == 0  # the chain cannot tell
     result = run_cli("audit", "verify", "--anchors", str(kept), db=demo_db)
     assert result.returncode == 1
@@ -85,7 +74,8 @@ def test_a_rebuilt_chain_verifies_alone_but_not_against_its_anchor(
     kept = tmp_path / "anchors.jsonl"
     _anchor(demo_db, kept)
     top = json.loads(kept.read_text())["id"]
-    _hostile(demo_db, f"UPDATE audit_log SET comment = 'nothing to see' WHERE id = {top - 5}")
+    edit = f"UPDATE audit_log SET comment = 'nothing to see' WHERE id = {top - 5}"
+    tamper_audit_log(demo_db, edit)
     _rebuild_chain_from(demo_db, top - 5)
     assert run_cli("audit", "verify", db=demo_db).returncode == 0  # the chain cannot tell
     result = run_cli("audit", "verify", "--anchors", str(kept), "--json", db=demo_db)
