@@ -14,6 +14,7 @@ from specialops.errors import UsageError, ValidationError
 from specialops.io import encoding as enc
 from specialops.io.formats import FileRefusal, open_reader, totals_label
 from tests.conftest import run_cli
+from tests.io.streams import CountingStream
 
 FIELDS = {"name", "type", "phone", "notes", "名稱", "類型", "電話", "備註"}
 
@@ -245,28 +246,12 @@ def test_the_import_leaves_the_totals_row_out(db_path, ctx, tmp_path) -> None:
 
 
 def test_the_totals_look_ahead_keeps_the_reader_streaming() -> None:
-    class Lines(io.RawIOBase):
-        """Two title lines, a header, then rows made up on the fly (hundreds of MB)."""
-
-        def __init__(self) -> None:
-            self.taken = 0
-            self._next = 0
-            self._buffer = "客戶名單\n\n名稱,類型,備註\n".encode()
-
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, target) -> int:  # type: ignore[no-untyped-def]
-            while len(self._buffer) < len(target) and self._next < 2_000_000:
-                self._buffer += f"客戶{self._next},company,{'說明' * 20}\n".encode()
-                self._next += 1
-            size = min(len(target), len(self._buffer))
-            target[:size] = self._buffer[:size]
-            self._buffer = self._buffer[size:]
-            self.taken += size
-            return size
-
-    stream = Lines()
+    # Two title lines, a header, then rows made up on the fly (hundreds of MB).
+    stream = CountingStream(
+        2_000_000,
+        head="客戶名單\n\n名稱,類型,備註\n",
+        line=lambda n: f"客戶{n},company,{'說明' * 20}\n",
+    )
     reader = open_reader(io.BufferedReader(stream), "csv", is_header=is_header)
     rows = iter(reader)
     first = next(rows)

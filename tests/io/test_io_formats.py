@@ -25,6 +25,7 @@ from specialops.io.formats import (
     open_reader,
 )
 from specialops.io.writers import neutralise, open_writer, unneutralise
+from tests.io.streams import CountingStream
 
 TRADITIONAL = (
     "專項業務管理制度規定，各部門應依照公司策略推動項目管理、市場推廣與客戶服務。"
@@ -718,29 +719,6 @@ def test_xlsx_from_a_pipe(tmp_path: Path) -> None:
 
     reader = open_reader(io.BufferedReader(Pipe(target.getvalue())), "xlsx")
     assert [r.values for r in reader] == [{"a": "甲"}]
-
-
-class CountingStream(io.RawIOBase):
-    """A very large CSV made up on the fly, counting the bytes taken from it."""
-
-    def __init__(self, rows: int) -> None:
-        self.taken = 0
-        self._rows = rows
-        self._next = 0
-        self._buffer = "代碼,名稱,說明\n".encode()
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, target) -> int:  # type: ignore[no-untyped-def]
-        while len(self._buffer) < len(target) and self._next < self._rows:
-            self._buffer += f"C{self._next},客戶{self._next},{'說明' * 20}\n".encode()
-            self._next += 1
-        size = min(len(target), len(self._buffer))
-        target[:size] = self._buffer[:size]
-        self._buffer = self._buffer[size:]
-        self.taken += size
-        return size
 
 
 def test_csv_reader_streams(tmp_path: Path) -> None:
