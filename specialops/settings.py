@@ -99,6 +99,11 @@ def check_zone(name: str) -> str:
     return name
 
 
+def set_database_zone(store: Store, actor: Actor, name: str) -> None:
+    """Make ``name`` (an IANA zone) the database's zone; an admin's decision."""
+    put(store, actor, TIME_ZONE, check_zone(name), permission="db.admin")
+
+
 def database_zone(store: Store) -> tuple[Any, str]:
     """The zone times without one are read in, and how to say which it is."""
     from zoneinfo import ZoneInfo

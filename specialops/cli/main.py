@@ -164,8 +164,7 @@ def db_zone(
     c = context()
     try:
         if name is not None:
-            zone = settings.check_zone(name)
-            settings.put(c.store, c.actor, settings.TIME_ZONE, zone, permission="db.admin")
+            settings.set_database_zone(c.store, c.actor, name)
         found, said = settings.database_zone(c.store)
     finally:
         c.close()
