@@ -57,6 +57,10 @@ class AuditEntry(SQLModel, table=True):
     batch: str | None = Field(default=None, max_length=64, index=True)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # Set by the PostgreSQL server (migration 0010), outside the hash: the login it knows
+    # and its own clock. Empty on SQLite.
+    server_login: str | None = Field(default=None, max_length=64)
+    server_at: datetime | None = Field(default=None)
 
 
 class CustomerKey(SQLModel, table=True):
