@@ -49,6 +49,10 @@ for package in (click, rich, typer, sqlalchemy.dialects.sqlite, sqlalchemy.sql, 
         except Exception:
             pass  # optional parts whose own dependencies are not installed
 import sqlalchemy.dialects.sqlite.pysqlite, encodings.idna, json.decoder, sqlite3.dbapi2
+try:  # the PostgreSQL driver too, for the logins that connect by peer authentication
+    import psycopg, psycopg.pq, sqlalchemy.dialects.postgresql.psycopg
+except ImportError:
+    pass
 """
 )
 

@@ -94,6 +94,7 @@ def start() -> Cluster:
          "--locale=C.UTF-8"],
         check=True, capture_output=True,
     )  # fmt: skip
+    _peer_database(data, folder, runner)
     options = f"-k {folder} -p {port} -c listen_addresses='' -c fsync=off"
     subprocess.run(
         [*prefix, pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w",
@@ -101,6 +102,18 @@ def start() -> Cluster:
         check=True, capture_output=True,
     )  # fmt: skip
     return Cluster(folder, port, runner)
+
+
+# The one database of the cluster that OS logins reach by peer authentication, as the
+# README sets a server up; every other one trusts whoever connects (the tests' logins).
+PEER_DATABASE = "peerdb"
+
+
+def _peer_database(data: Path, folder: Path, superuser: str) -> None:
+    hba = data / "pg_hba.conf"
+    rules = f"local {PEER_DATABASE} {superuser} trust\nlocal {PEER_DATABASE} all peer\n"
+    hba.write_text(rules + hba.read_text())
+    folder.chmod(0o711)  # other logins reach the socket, not the cluster's files
 
 
 def stop(cluster: Cluster) -> None:

@@ -15,6 +15,7 @@ import typer
 from specialops.cli.audit_commands import audit_app
 from specialops.cli.common import JsonFlag, Launcher, Options, context
 from specialops.cli.output import echo, emit_json, say, table
+from specialops.cli.server_commands import register as register_server_commands
 from specialops.errors import EXIT_USAGE, SpecialopsError
 
 app = typer.Typer(
@@ -25,9 +26,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-db_app = typer.Typer(help="Check the database.")
+db_app = typer.Typer(help="Check the database, and set up a PostgreSQL server's roles.")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+register_server_commands(db_app)
 
 
 def _add_area_commands() -> None:

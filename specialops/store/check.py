@@ -54,6 +54,30 @@ def trigger_problems(conn: Connection, expected: dict[str, str]) -> list[str]:
     return problems
 
 
+# The audit log's triggers on PostgreSQL (migrations 0001 and 0010).
+LOG_TRIGGERS = ("audit_log_append_only", "audit_log_chain", "audit_log_no_truncate",
+                "audit_log_notify")  # fmt: skip
+
+
+def _log_trigger_problems(conn: Any) -> list[str]:
+    """The audit log's triggers that are missing, and any trigger switched off."""
+    present = dict(
+        conn.exec_driver_sql(
+            "SELECT t.tgname, t.tgenabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE c.relname = 'audit_log' AND NOT t.tgisinternal"
+        ).all()
+    )
+    problems = [f"trigger {name} is missing" for name in LOG_TRIGGERS if name not in present]
+    disabled = conn.exec_driver_sql(
+        "SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema() AND NOT t.tgisinternal AND t.tgenabled = 'D' "
+        "ORDER BY c.relname, t.tgname"
+    ).all()
+    problems += [f"trigger {name} on {table} is switched off" for name, table in disabled]
+    return problems
+
+
 def server_problems(conn: Any, report: dict[str, Any]) -> list[str]:
     """On PostgreSQL: tables the server does not watch, and changes made without specialops
     (recorded under the login that made them, ``server_changes``)."""
@@ -72,6 +96,7 @@ def server_problems(conn: Any, report: dict[str, Any]) -> list[str]:
     problems = []
     if unwatched:
         problems.append(f"the server does not record changes to {', '.join(unwatched)}")
+    problems += _log_trigger_problems(conn)
     outside = conn.exec_driver_sql(
         "SELECT login, at, table_name, record_id, operation FROM server_changes "
         "WHERE NOT via_app ORDER BY id"
@@ -110,7 +135,11 @@ def check_database(ctx: Context) -> dict[str, Any]:
             report["triggers"] = sorted(expected)
             problems += trigger_problems(conn, expected)
         else:
+            from specialops.store import server_roles
+
             problems += server_problems(conn, report)
+            problems += server_roles.problems(conn)
+            problems += server_roles.login_problems(conn)
         chain = verify(conn)
         report["audit_entries"] = chain.checked
         report["audit_chain"] = "intact" if chain.ok else f"broken at entry {chain.first_bad_id}"

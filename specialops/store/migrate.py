@@ -114,6 +114,19 @@ def upgrade_to(store: Store, target: str = "heads") -> None:
         finally:
             if store.is_sqlite:
                 raw.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
+    if not store.is_sqlite:
+        _secure_after_upgrade(store)
+
+
+def _secure_after_upgrade(store: Store) -> None:
+    """Run as the server's superuser, an upgrade also gives its new tables to the
+    roles (:func:`specialops.store.server_roles.secure`); anyone else's upgrade leaves
+    that to ``db secure``, which ``db check`` asks for."""
+    from specialops.store import server_roles
+
+    with store.write_engine.connect() as conn, conn.begin():
+        if server_roles.is_superuser(conn):
+            server_roles.secure(conn)
 
 
 def upgrade(store: Store) -> None:

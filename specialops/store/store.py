@@ -86,6 +86,11 @@ _PG_NAMED = re.compile(r'(database|role) "([^"]*)" does not exist')
 
 def _server_problem(text: str, where: str) -> DatabaseUnavailable | None:
     """A PostgreSQL server's refusal, said as what to do about it."""
+    if "permission denied for" in text:
+        return DatabaseUnavailable(
+            f"the PostgreSQL server does not let this login use {where}: its administrator "
+            "grants it with 'specialops db grant LOGIN' (README: PostgreSQL)"
+        )
     if "connection to server" not in text and "does not exist" not in text:
         return None
     named = _PG_NAMED.search(text)
@@ -97,8 +102,8 @@ def _server_problem(text: str, where: str) -> DatabaseUnavailable | None:
         )
     if named:
         return DatabaseUnavailable(
-            f'the PostgreSQL server has no role "{named.group(2)}": an administrator creates '
-            "one per login (README: PostgreSQL)"
+            f'the PostgreSQL server has no role "{named.group(2)}": its administrator '
+            f"creates one with 'specialops db grant {named.group(2)}' (README: PostgreSQL)"
         )
     if "password authentication failed" in text or "peer authentication failed" in text:
         return DatabaseUnavailable(f"the PostgreSQL server refused this login at {where}")

@@ -125,9 +125,7 @@ def test_a_change_made_with_psql_is_recorded_under_its_login_and_reported(
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert json.loads(clean.stdout)["changes_outside_specialops"] == []
     database = pg_url.split("/")[3].split("?")[0]
-    pg_cluster.sql("CREATE ROLE mallory LOGIN")
-    pg_cluster.sql("GRANT ALL ON ALL TABLES IN SCHEMA public TO mallory", database)
-    pg_cluster.sql("GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO mallory", database)
+    assert run_cli("--db", pg_url, "db", "grant", "mallory").returncode == 0
     with psycopg.connect(
         host=str(pg_cluster.folder), port=pg_cluster.port, user="mallory", dbname=database
     ) as conn:  # behind the program's back, as psql would
