@@ -117,7 +117,10 @@ def backup(
     file: Annotated[Path, typer.Argument(help="Where to write the copy.")],
     as_json: JsonFlag = False,
 ) -> None:
-    """Write a consistent copy of the database, even while others are writing."""
+    """Write a consistent copy of the database, even while others are writing.
+
+    On PostgreSQL the copy is pg_dump's custom format (-Fc), for 'specialops restore'.
+    """
     from specialops.permissions import require
     from specialops.store.backup import backup_to
 
@@ -138,10 +141,14 @@ def restore(
     file: Annotated[Path, typer.Argument(help="A backup written by 'specialops backup'.")],
     as_json: JsonFlag = False,
 ) -> None:
-    """Replace the database with a backup, after checking the backup is intact."""
+    """Replace the database with a backup, after checking the backup is intact.
+
+    SQLite takes a file written by 'specialops backup'; PostgreSQL a pg_dump (-Fc) one.
+    """
     from specialops.store.restore import restore_from
 
-    c = context()
+    # A new, empty server database is restored into by the login that set it up.
+    c = context(require_user=False)
     try:
         summary = restore_from(c, file)
     finally:

@@ -12,14 +12,18 @@ from specialops.store.store import Store
 
 
 def backup_to(store: Store, target: Path) -> Path:
-    """Copy the database to ``target`` with SQLite's online backup.
+    """Copy the database to ``target``: SQLite's online backup, or ``pg_dump`` on a server.
 
     The copy is written privately beside ``target`` and renamed over it only
     when complete (:mod:`specialops.private_files`); it takes the database
     file's group and group access, never any for other users.
     """
-    if not store.is_sqlite or store.path is None:
-        raise UsageError("backup copies SQLite databases; use pg_dump for PostgreSQL")
+    if not store.is_sqlite:
+        from specialops.store.pg_dump import dump_to
+
+        return dump_to(store, target)
+    if store.path is None:
+        raise UsageError("an in-memory database has nothing to back up")
     target = Path(os.path.abspath(os.path.expanduser(target)))
     if target.exists() and os.path.realpath(target) == os.path.realpath(store.path):
         raise UsageError("the backup file must not be the database itself")

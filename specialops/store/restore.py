@@ -69,6 +69,8 @@ def _stage(ctx: Context, file: Path, staged: Path) -> None:
 def restore_from(ctx: Context, file: Path) -> dict[str, str]:
     """Copy ``file`` over the live database with SQLite's backup API, audited.
 
+    On PostgreSQL, ``file`` is a ``pg_dump`` backup (:mod:`specialops.store.pg_restore`).
+
     The replaced database is saved beside it first. The backup is copied to
     a private file beside the database, upgraded and given the restore's
     audit entry; that copy then replaces the data in one step, so the
@@ -81,9 +83,13 @@ def restore_from(ctx: Context, file: Path) -> dict[str, str]:
 
     require(ctx.actor, "db.admin")
     store = ctx.store
-    if store.path is None:
-        raise UsageError("restore works on SQLite databases; use pg_restore for PostgreSQL")
     file = Path(os.path.abspath(os.path.expanduser(file)))
+    if not store.is_sqlite:
+        from specialops.store.pg_restore import restore_dump
+
+        return restore_dump(ctx, file)
+    if store.path is None:
+        raise UsageError("an in-memory database cannot be restored into")
     revision = check_backup(file)
     known = {s.revision for s in script_directory().walk_revisions()}
     if revision not in known:
