@@ -434,7 +434,15 @@ class _Import:
         self.model = spec.model
         self.table = spec.model.__table__  # type: ignore[attr-defined]
         self.table_name = self.table.name
-        dialect = store.engine.dialect
+        # On PostgreSQL the rows are staged and checked in a private SQLite database
+        # (:mod:`specialops.io.server_publish`): values are held there as SQLite holds them.
+        self.server: Any = None
+        if not store.is_sqlite:
+            from specialops.io.server_publish import ServerSide
+
+            self.server = ServerSide(self)
+        dialect = store.engine.dialect if self.server is None else self.server.dialect
+        self.dialect = dialect
         # The key is always staged: without a key column every row is new (and gets a code).
         self.fields = [f for f in spec.fields if f.name in header or f.name == spec.key]
         self.bad_lines: set[int] = set()
@@ -473,8 +481,12 @@ class _Import:
         self.columns += self.derived
         self.rederived = [c for c in spec.rederived if c in self.derived]
         self.stage_cols = ["f_" + c for c in self.columns]
-        self.conn: Connection = store.write_engine.connect()
-        self.raw: Any = self.conn.connection.dbapi_connection
+        self.conn: Connection | None = None
+        if self.server is None:
+            self.conn = store.write_engine.connect()
+            self.raw: Any = self.conn.connection.dbapi_connection
+        else:
+            self.raw = self.server.scratch()
         self.snapshot: dict[str, Any] = {}
         self.saved_pragmas: dict[str, Any] = {}
         self.attached = False
@@ -582,6 +594,8 @@ class _Import:
             "before, after)"
         )
         self._sql("CREATE TABLE imp.imp_links (seq INTEGER PRIMARY KEY, link)")
+        if self.server is not None:
+            self.server.create_mirror()
 
     def close(self) -> None:
         """Detach the scratch database and give the connection back with its usual settings.
@@ -591,6 +605,9 @@ class _Import:
         A connection that cannot be set back (the import failed half-way through
         setting it up) is discarded instead, scratch database and all.
         """
+        if self.conn is None:  # the private scratch of a server import: deleted on close
+            self.raw.close()
+            return
         try:
             if self.attached:
                 self._sql("DETACH DATABASE imp")
@@ -757,6 +774,8 @@ class _Import:
         key = _quote("f_" + self.key_col)
         table = _quote(self.table_name)
         self.governed, self.governed_head = [], None
+        if self.server is not None:
+            self.server.refresh_mirror()
         self._sql("BEGIN")
         try:
             # Built once every row is staged: one sorted build instead of an update per row.
@@ -923,7 +942,7 @@ class _Import:
         values of the record as the file leaves it, stored values filling in what the file
         does not give; or why they cannot be derived."""
         assert self.derive is not None
-        dialect = self.store.engine.dialect
+        dialect = self.dialect
         fields = [f.column for f in self.spec.fields]
         read = {
             c: self.table.c[c].type.dialect_impl(dialect).result_processor(dialect, None)
@@ -1064,6 +1083,10 @@ class _Import:
         noun = self.spec.name.rstrip("s")
         self._reject([(line, f.name, f"unknown {noun} '{value}'") for line, value in unknown])
 
+    def stale(self) -> Exception:
+        """The exception that makes the import plan again (the database changed)."""
+        return _Stale()
+
     def counts(self) -> dict[str, int]:
         found = dict(self._sql("SELECT op, count(*) FROM imp_rows GROUP BY op").fetchall())
         return {op: int(found.get(op, 0)) for op in ("insert", "update", "unchanged")}
@@ -1085,6 +1108,9 @@ class _Import:
         self._sql("COMMIT")
 
     def take_snapshot(self) -> None:
+        if self.server is not None:
+            self.snapshot = self.server.snapshot()
+            return
         table = _quote(self.table_name)
         prefix = self.model.__code_prefix__ if self.spec.allocates_codes else None
         self._sql("BEGIN")
@@ -1116,7 +1142,10 @@ class _Import:
         self._sql("BEGIN")
         try:
             mixed = self._sql("SELECT 1 FROM imp_rows WHERE op <> 'insert' LIMIT 1").fetchone()
-            if mixed or self.self_refs:
+            if self.server is not None:
+                self.server.number_new_rows()  # ids reserved from the table's sequence
+                self.new_id = "r.new_id"
+            elif mixed or self.self_refs:
                 self._sql(
                     "UPDATE imp_rows SET new_id = ? + x.n FROM (SELECT line, row_number() OVER "
                     "(ORDER BY line) AS n FROM imp_rows WHERE op = 'insert') AS x "
@@ -1144,8 +1173,6 @@ class _Import:
 
     def _plan_codes(self, code: str) -> None:
         snap = self.snapshot
-        prefix = snap["prefix"]
-        width = self.model.__code_width__
         # The highest number the file gives was found while staging.
         given = self.highest_code
         base = max(snap["counter"], given)
@@ -1153,15 +1180,40 @@ class _Import:
             f"SELECT count(*) FROM imp_rows WHERE {code} IS NULL AND op = 'insert'"
         ).fetchone()[0]
         if missing:
-            self._sql(
-                f"UPDATE imp_rows SET alloc = 1, {code} = printf('%s-%0{width}d', ?, ? + x.n) "
-                "FROM (SELECT line, row_number() OVER (ORDER BY line) AS n FROM imp_rows "
-                f"WHERE op = 'insert' AND {code} IS NULL) AS x WHERE imp_rows.line = x.line",
-                (prefix, base),
-            )
+            self._number_codes(f"{code} IS NULL", base)
         snap["given"] = given
         snap["allocated"] = int(missing)
         snap["first"] = base + 1
+
+    def _number_codes(self, which: str, base: int) -> None:
+        """Give the new rows ``which`` (SQL over ``imp_rows``) the codes after ``base``, in
+        file order."""
+        width = self.model.__code_width__
+        code = _quote("f_" + self.key_col)
+        self._sql(
+            f"UPDATE imp_rows SET alloc = 1, {code} = printf('%s-%0{width}d', ?, ? + x.n) "
+            "FROM (SELECT line, row_number() OVER (ORDER BY line) AS n FROM imp_rows "
+            f"WHERE op = 'insert' AND {which}) AS x WHERE imp_rows.line = x.line",
+            (self.snapshot["prefix"], base),
+        )
+
+    def renumber_codes(self, first: int) -> None:
+        """Number the allocated codes from ``first`` on, in the rows and their planned audit
+        entries: others took codes since the plan. The chain is then linked again."""
+        code = _quote("f_" + self.key_col)
+        self._sql("BEGIN")
+        try:
+            self._number_codes("alloc", first - 1)
+            self._sql(
+                f"UPDATE imp_audit SET code = r.{code}, after = json_set(after, ?, r.{code}) "
+                "FROM imp_rows r WHERE r.line = imp_audit.seq AND r.alloc",
+                (f'$."{self.key_col}"',),
+            )
+            self._sql("COMMIT")
+        except BaseException:
+            self._sql("ROLLBACK")
+            raise
+        self.snapshot["first"] = first
 
     def _plan_audit(self, batch_event: audit.Event) -> None:
         """Build every audit entry of the import, hash chain included, in ``imp_audit``.
@@ -1173,7 +1225,8 @@ class _Import:
         inherently one row after another.
         """
         at = clock.now()
-        dialect = self.store.engine.dialect
+        self.snapshot["moment"] = at
+        dialect = self.dialect
         at_stored = _bind(AuditEntry.__table__.c.at, dialect)(at)  # type: ignore[attr-defined]
         self.snapshot["at"] = _bind(self.table.c.created_at, dialect)(at)
         actor = self.actor
@@ -1269,11 +1322,13 @@ class _Import:
         """The line ranges of the records to write, :data:`PUBLISH_CHUNK` each, the last
         lines first: the first chunk holds the highest new ids, so that a record someone
         else adds meanwhile is numbered above every id the import has planned."""
+        # The server writes the whole import in one transaction: one chunk.
+        size = PUBLISH_CHUNK if self.server is None else 1 << 62
         found = self._sql(
             "SELECT min(line), max(line) FROM (SELECT line, (row_number() OVER "
             "(ORDER BY line DESC) - 1) / ? AS k FROM imp_rows WHERE op IN ('insert', 'update')) "
             "GROUP BY k ORDER BY k",
-            (PUBLISH_CHUNK,),
+            (size,),
         ).fetchall()
         return [(int(lo), int(hi)) for lo, hi in found]
 
@@ -1348,6 +1403,8 @@ class _Import:
         """
         from specialops.io import unfinished
 
+        if self.server is not None:
+            return float(self.server.publish())
         chunks = self.chunks
         self.has_inserts = bool(
             self._sql("SELECT 1 FROM imp_rows WHERE op = 'insert' LIMIT 1").fetchone()
@@ -1436,6 +1493,7 @@ class _Import:
         self, k: int, ranges: list[tuple[int, int]], journal: Any, *, last: bool
     ) -> int:
         """Write the records of the line ``ranges`` in one transaction; how many."""
+        assert self.conn is not None
         run = self.conn.exec_driver_sql
         first = k == 0
         # The ranges follow one another downwards: together they cover one span of lines.
@@ -1476,6 +1534,7 @@ class _Import:
         no id it planned was taken, nothing a governed import's rules read was written."""
         snap = self.snapshot
         table = _quote(self.table_name)
+        assert self.conn is not None
         if self.spec.governor is not None and self.governed_head is not None:
             self._check_governed(run, self.governed_head_id)
         if self.has_inserts:
@@ -1724,8 +1783,6 @@ def import_file(
     if on_error not in ("abort", "skip"):
         raise UsageError("--on-error takes abort or skip")
     mapping = _checked_mapping(spec, mapping or {})
-    if not store.is_sqlite:
-        raise UsageError("bulk import needs a SQLite database for now")
     say = log or (lambda _message: None)
     spooled: Path | None = None
     if isinstance(source, Path):
