@@ -151,7 +151,8 @@ def first_error(stderr: str, program: str) -> str:
 def failure(stderr: str, program: str, store: Store, outcome: str) -> DatabaseUnavailable:
     """The one-line error for a client program that failed, ending with ``outcome``."""
     reason = first_error(stderr, program)
-    text = str(translate(RuntimeError(reason), store.label))
-    if text == f"{store.label} failed: {reason}":
-        text = f"{program} failed: {reason}"
+    if "connection to server" in reason or "does not exist" in reason:
+        text = str(translate(RuntimeError(reason), store.label))  # said as the app says it
+    else:
+        text = f"{program} failed: {reason}"  # e.g. which table the login may not read
     return DatabaseUnavailable(f"{text}; {outcome}")

@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from specialops import audit, clock
+from specialops import audit
 from specialops.errors import DatabaseUnavailable, SpecialopsError, UsageError
 from specialops.store import pg_client
 from specialops.store.engine import busy_timeout_ms
@@ -187,6 +187,7 @@ def restore_dump(ctx: Context, file: Path) -> dict[str, str]:
 
     from specialops.store.migrate import script_directory
     from specialops.store.pg_dump import dump_to
+    from specialops.store.restore import before_restore_path
 
     store: Store = ctx.store
     program = pg_client.find_for(store, "pg_restore")
@@ -195,9 +196,8 @@ def restore_dump(ctx: Context, file: Path) -> dict[str, str]:
         raise DatabaseUnavailable(
             f"{file} uses schema {revision}, newer than this specialops; {_NOT_RESTORED}"
         )
-    stamp = clock.now().strftime("%Y%m%d-%H%M%S")
     name = pg_client.database_name(store)
-    previous = dump_to(store, file.parent / f"{name}.before-restore-{stamp}.dump")
+    previous = dump_to(store, before_restore_path(file.parent, name, ".dump"))
     unchanged = f"the database is unchanged; its copy from before is {previous}"
     try:
         _replace(ctx, program, file, revision)

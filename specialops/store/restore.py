@@ -16,6 +16,21 @@ if TYPE_CHECKING:
     from specialops.context import Context
 
 
+def before_restore_path(folder: Path, name: str, suffix: str) -> Path:
+    """A new file for the database's copy from before a restore, never an existing one.
+
+    Two restores within a second (or under a fixed clock) must not overwrite
+    the first one's copy, nor the backup being restored.
+    """
+    stamp = clock.now().strftime("%Y%m%d-%H%M%S")
+    path = folder / f"{name}.before-restore-{stamp}{suffix}"
+    n = 1
+    while path.exists():
+        n += 1
+        path = folder / f"{name}.before-restore-{stamp}-{n}{suffix}"
+    return path
+
+
 def check_backup(file: Path) -> str:
     """Check a backup file is an intact specialops database; return its schema revision."""
     if not file.is_file():
@@ -96,10 +111,7 @@ def restore_from(ctx: Context, file: Path) -> dict[str, str]:
         raise DatabaseUnavailable(
             f"{file} uses schema {revision}, newer than this specialops; nothing was restored"
         )
-    stamp = clock.now().strftime("%Y%m%d-%H%M%S")
-    previous = backup_to(
-        store, store.path.with_name(f"{store.path.name}.before-restore-{stamp}.bak")
-    )
+    previous = backup_to(store, before_restore_path(store.path.parent, store.path.name, ".bak"))
     unchanged = f"the database is unchanged; its copy from before is {previous}"
     with private_files.scratch(store.path.parent, f"{store.path.name}.restore") as staged:
         try:
