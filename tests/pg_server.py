@@ -126,8 +126,33 @@ def stop(cluster: Cluster) -> None:
     shutil.rmtree(cluster.folder, ignore_errors=True)
 
 
-def new_database(cluster: Cluster) -> str:
-    """A new empty database on ``cluster``; its name."""
+def new_database(cluster: Cluster, template: str | None = None) -> str:
+    """A new database on ``cluster``, empty or a copy of ``template`` (with the template's
+    database privileges, which a copy does not take); its name."""
     name = f"t_{uuid.uuid4().hex[:12]}"
-    cluster.sql(f"CREATE DATABASE {name}")
+    cluster.sql(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+    if template:
+        _copy_privileges(cluster, template, name)
     return name
+
+
+def _copy_privileges(cluster: Cluster, template: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        host=str(cluster.folder), port=cluster.port, user=cluster.superuser, dbname="postgres"
+    ) as conn:
+        acl = conn.execute(
+            "SELECT datacl IS NULL, coalesce(array_agg((CASE WHEN a.grantee = 0 THEN "
+            "'PUBLIC' ELSE quote_ident(r.rolname) END, a.privilege_type)) FILTER (WHERE "
+            "a.grantee IS NOT NULL), '{}') FROM pg_database d LEFT JOIN LATERAL "
+            "aclexplode(d.datacl) a ON true LEFT JOIN pg_roles r ON r.oid = a.grantee "
+            "WHERE d.datname = %s GROUP BY d.datacl",
+            (template,),
+        ).fetchone()
+    assert acl is not None
+    if acl[0]:  # the default privileges: as a new database has them
+        return
+    cluster.sql(f"REVOKE ALL ON DATABASE {name} FROM PUBLIC")
+    for grantee, privilege in acl[1]:
+        cluster.sql(f"GRANT {privilege} ON DATABASE {name} TO {grantee}")
