@@ -212,10 +212,16 @@ class PageSource:
             clauses.append(self.spec.search(self._text, source))
         elif self._text and self.spec.searchable:
             pattern = "%" + _escape_like(self._text) + "%"
-            clauses.append(
-                or_(*(source.c[n].like(pattern, escape="\\") for n in self.spec.searchable))
-            )
+            searched = (self._contains(source.c[n], pattern) for n in self.spec.searchable)
+            clauses.append(or_(*searched))
         return clauses
+
+    def _contains(self, column: Any, pattern: str) -> ColumnElement[bool]:
+        """``column LIKE pattern`` ignoring case, as SQLite's ``LIKE`` does (ASCII letters):
+        elsewhere both sides lowered, what ``ILIKE`` does with the pattern lowered once."""
+        if self.store.is_sqlite:
+            return column.like(pattern, escape="\\")
+        return func.lower(column).like(func.lower(pattern), escape="\\")
 
     def _order(self, reverse: bool) -> list[Any]:
         descending = self._descending != reverse
