@@ -30,6 +30,34 @@ def expected_triggers(revision: str | None) -> dict[str, str]:
     return {name: sql for name, sql in found.items() if sql is not None}
 
 
+def expected_indexes(revision: str | None) -> dict[str, str]:
+    """The PostgreSQL indexes made with raw SQL that a database at ``revision`` holds, by
+    name, with their SQL (each revision's ``PG_INDEXES``, as for :func:`expected_triggers`)."""
+    from specialops.store.migrate import script_directory
+
+    if revision is None:
+        return {}
+    found: dict[str, str] = {}
+    for script in reversed(list(script_directory().iterate_revisions(revision, "base"))):
+        found.update(getattr(script.module, "PG_INDEXES", {}))
+    return found
+
+
+def index_problems(conn: Any, expected: dict[str, str]) -> list[str]:
+    """Each expected PostgreSQL index that is missing, with the SQL that makes it again."""
+    present = set(
+        conn.exec_driver_sql(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+        ).scalars()
+    )
+    return [
+        f"index {name} is missing, so the ticket search reads every ticket; as the "
+        f"database's owner: CREATE EXTENSION IF NOT EXISTS pg_trgm; {sql}"
+        for name, sql in sorted(expected.items())
+        if name not in present
+    ]
+
+
 def _same_sql(a: str, b: str) -> bool:
     return " ".join(a.split()) == " ".join(b.split())
 
@@ -138,6 +166,7 @@ def check_database(ctx: Context) -> dict[str, Any]:
             from specialops.store import server_roles
 
             problems += server_problems(conn, report)
+            problems += index_problems(conn, expected_indexes(report["schema"]))
             problems += server_roles.problems(conn)
             problems += server_roles.login_problems(conn)
         chain = verify(conn)

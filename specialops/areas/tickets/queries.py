@@ -3,9 +3,10 @@
 The queue sorts by the next deadline (``due_at``, indexed as ``(due_at,
 id)`` and per filter column), so the most urgent ticket is on top; tickets
 whose clock is stopped carry :data:`sla.NO_DEADLINE` and sort last. Typing
-searches code, subject and customer through the trigram full-text index
-on SQLite (any substring of three or more characters, CJK too; shorter
-text scans the index's text), and with ``LIKE`` elsewhere.
+searches code, subject and the customer's name and code, each term anywhere
+and ignoring case: through the trigram full-text index on SQLite and pg_trgm
+indexes on PostgreSQL (any substring of three or more characters, CJK too;
+shorter text scans the searched text on both).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, literal_column, or_, select, table
+from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, table, union
 
 from specialops import clock
 from specialops.areas.customers.models import Customer
@@ -105,17 +106,49 @@ def _label(labels: dict[str, str]) -> Any:
     return lambda value: labels.get(str(value), str(value or ""))
 
 
-def fts_search(store: Store) -> Any:
-    """The queue's text filter: the full-text index on SQLite, ``LIKE`` elsewhere."""
-    if not store.is_sqlite:
+def _like_pattern(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
-        def like(text: str, source: Any) -> ColumnElement[bool]:
-            pattern = "%" + text.replace("%", "\\%").replace("_", "\\_") + "%"
-            return or_(
-                *(source.c[n].like(pattern, escape="\\") for n in ("code", "subject", "customer"))
+
+def server_search(text: str, source: Any) -> ColumnElement[bool]:
+    """The queue's text filter on PostgreSQL, finding what the FTS5 index finds on SQLite:
+    every term, ignoring case, in the code, subject or customer's name or code.
+
+    Terms of three characters or more go through the pg_trgm indexes (migration 0011) on
+    those columns. Shorter ones read the rows, as SQLite does: a trigram index asked for
+    less reads all of itself, slower than the table, and a condition on the queue's own
+    columns lets its first page stop at the hundredth match in deadline order.
+    ``lower() LIKE lower()`` is what ``ILIKE`` does, with the pattern lowered once.
+    """
+    t = Ticket.__table__  # type: ignore[attr-defined]
+    c = Customer.__table__  # type: ignore[attr-defined]
+    conditions = []
+    for term in text.split():
+        pattern = _like_pattern(term)  # backslash is PostgreSQL's LIKE escape by default
+        if len(term) >= 3:
+            matches = union(
+                select(t.c.id).where(or_(t.c.code.ilike(pattern), t.c.subject.ilike(pattern))),
+                select(t.c.id)
+                .join(c, c.c.id == t.c.customer_id)
+                .where(or_(c.c.name.ilike(pattern), c.c.code.ilike(pattern))),
             )
+            conditions.append(source.c.id.in_(matches))
+            continue
+        lowered = func.lower(pattern)
+        by_code = select(c.c.id).where(func.lower(c.c.code).like(lowered))
+        conditions.append(
+            or_(
+                *(func.lower(source.c[n]).like(lowered) for n in ("code", "subject", "customer")),
+                source.c.customer_id.in_(by_code),
+            )
+        )
+    return and_(*conditions)
 
-        return like
+
+def fts_search(store: Store) -> Any:
+    """The queue's text filter: the full-text index on SQLite, :func:`server_search` elsewhere."""
+    if not store.is_sqlite:
+        return server_search
 
     fts = table("tickets_fts", literal_column("rowid"), literal_column("body"))
 
@@ -126,13 +159,7 @@ def fts_search(store: Store) -> Any:
             condition: Any = literal_column("tickets_fts").op("MATCH")(query)
         else:  # the trigram index needs three characters: shorter text scans its rows
             condition = and_(
-                *(
-                    literal_column("body").like(
-                        "%" + t.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
-                        escape="\\",
-                    )
-                    for t in terms
-                )
+                *(literal_column("body").like(_like_pattern(t), escape="\\") for t in terms)
             )
         matches = select(literal_column("rowid")).select_from(fts).where(condition)
         return source.c.id.in_(matches)
@@ -160,6 +187,7 @@ def queue_spec(
         t.c.channel,
         t.c.assignee_id,
         t.c.department_id,
+        t.c.customer_id,
     ).select_from(t.outerjoin(c, c.c.id == t.c.customer_id).outerjoin(u, u.c.id == t.c.assignee_id))
     # Counting needs no display joins: a count of 1M rows through them takes seconds.
     counted = select(

@@ -32,6 +32,12 @@ def at(hours: float) -> datetime:
 
 
 @pytest.fixture
+def ctx(any_ctx):
+    """Each test's database, on SQLite and on a PostgreSQL server in turn."""
+    return any_ctx
+
+
+@pytest.fixture
 def desk(ctx):
     from specialops.models.core import Department
 
@@ -325,6 +331,57 @@ def test_renaming_a_customer_keeps_the_search_current(ctx, desk) -> None:
     source = queue.queue_source(ctx.store, desk["chen.yating"])
     source.set_filter("小同股份")
     assert [r["code"] for r in source.page(0, 5)] == [ticket.code]
+
+
+SEARCHED = (
+    "包裹外箱破損，商品刮傷",
+    "发票抬头开错",
+    "發票抬頭開錯",
+    "APP 無法登入 iPhone",
+    "VPN連線中斷",
+    "100% 退款_進度",
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("損", [1]),  # one Chinese character
+        ("破損", [1]),  # two
+        ("外箱破損", [1]),  # through the trigram index
+        ("发票", [2]),  # Simplified and Traditional are different characters
+        ("發票", [3]),
+        ("抬頭開錯", [3]),
+        ("iphone", [4]),  # case is ignored
+        ("app 登入", [4]),  # every term, anywhere
+        ("APP登入", []),  # but a term as typed
+        ("vpn連線", [5]),
+        ("Pn", [5]),
+        ("tkt-000002", [2]),  # the ticket's code
+        ("000005", [5]),
+        ("cus-000002", [4, 5, 6]),  # the customer's code and name
+        ("ACME", [4, 5, 6]),
+        ("貿易 中斷", [5]),
+        ("100%", [6]),  # LIKE's wildcards are plain text
+        ("%", [6]),
+        ("_", [6]),
+        ("款_進", [6]),
+        ("a_b", []),
+        ("沒有這個", []),
+    ],
+)
+def test_the_queue_search_finds_the_same_tickets_on_either_backend(
+    ctx, desk, text, expected
+) -> None:
+    with ctx.store.write(ctx.actor) as session:
+        session.add(Customer(name="Acme 貿易", phone="02-2345-6789"))
+    for n, subject in enumerate(SEARCHED):
+        _open(ctx, desk["chen.yating"], subject=subject, customer=f"CUS-00000{1 + n // 3}")
+    source = queue.queue_source(ctx.store, desk["chen.yating"])
+    source.set_filter(text)
+    codes = sorted(row["code"] for row in source.page(0, 10))
+    assert codes == [f"TKT-{n:06d}" for n in expected]
+    assert source.count() == len(expected)
 
 
 def test_an_import_brings_tickets_in_any_status_but_never_moves_one(demo_ctx, tmp_path) -> None:
