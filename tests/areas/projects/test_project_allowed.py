@@ -17,16 +17,17 @@ from specialops.areas.projects.queries import detail
 from specialops.context import open_context
 from specialops.demo import load_demo
 from specialops.errors import PermissionDenied, ValidationError
+from tests.areas.backends import BACKENDS, new_url
 
 PM = "li.jianguo"  # manages the executing, planning and closed sample projects below
 EXECUTIVE = "lin.zhiyuan"
 STAFF = "liu.fang"
 
 
-@pytest.fixture(scope="module")
-def office(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def office(request, tmp_path_factory):
     """The sample data, loaded once: these tests only read (a refused write changes nothing)."""
-    context = open_context(str(tmp_path_factory.mktemp("allowed") / "ops.db"), create=True)
+    context = open_context(new_url(request, tmp_path_factory.mktemp("allowed")), create=True)
     load_demo(context.store, context.actor)
     yield context
     context.close()

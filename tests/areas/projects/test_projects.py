@@ -190,6 +190,21 @@ def test_money_text() -> None:
 
 
 @pytest.fixture
+def ctx(any_ctx):
+    """Each test's database, on SQLite and on a PostgreSQL server in turn."""
+    return any_ctx
+
+
+@pytest.fixture
+def demo_ctx(any_ctx):
+    """The demo data, on SQLite and on a PostgreSQL server in turn."""
+    from specialops.demo import load_demo
+
+    load_demo(any_ctx.store, any_ctx.actor)
+    return any_ctx
+
+
+@pytest.fixture
 def people(ctx):
     with ctx.store.write(ctx.actor) as session:
         top = Department(code="EXEC", name="總經理室", head_username="lin.zhiyuan")

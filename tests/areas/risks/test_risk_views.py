@@ -14,12 +14,13 @@ from specialops.areas.risks.actions import BUILTIN_CATEGORIES
 from specialops.areas.risks.models import IndicatorReading, Risk, RiskAction, RiskIndicator
 from specialops.context import open_context
 from specialops.demo import load_demo
+from tests.areas.backends import BACKENDS, new_url
 
 
-@pytest.fixture(scope="module")
-def register(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def register(request, tmp_path_factory):
     """The sample departments, users and risks, loaded once: these tests only read."""
-    context = open_context(str(tmp_path_factory.mktemp("risks") / "ops.db"), create=True)
+    context = open_context(new_url(request, tmp_path_factory.mktemp("risks")), create=True)
     load_demo(context.store, context.actor, only={"departments", "users", "risks"})
     yield context
     context.close()

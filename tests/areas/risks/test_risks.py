@@ -108,6 +108,21 @@ def test_thresholds_must_be_in_order() -> None:
 
 
 @pytest.fixture
+def ctx(any_ctx):
+    """Each test's database, on SQLite and on a PostgreSQL server in turn."""
+    return any_ctx
+
+
+@pytest.fixture
+def demo_ctx(any_ctx):
+    """The demo data, on SQLite and on a PostgreSQL server in turn."""
+    from specialops.demo import load_demo
+
+    load_demo(any_ctx.store, any_ctx.actor)
+    return any_ctx
+
+
+@pytest.fixture
 def people(ctx):
     from specialops.models.core import Department
 
@@ -353,7 +368,7 @@ def test_cli_alerts_fail_on_and_readings(ctx) -> None:
 
     # only risks: the sample risks have critical indicators and overdue actions
     load_demo(ctx.store, ctx.actor, only={"departments", "users", "risks"})
-    db = ctx.store.path
+    db = ctx.store.path or ctx.store.url
     critical = run_cli("alerts", "--json", "--fail-on", "critical", db=db)
     assert critical.returncode == 1
     found = json.loads(critical.stdout)
@@ -396,7 +411,7 @@ def test_alerts_fail_on_warning_only_counts_what_exists(ctx, people) -> None:
 
     from tests.conftest import run_cli
 
-    db = ctx.store.path
+    db = ctx.store.path or ctx.store.url
     clean = run_cli("alerts", "--json", "--fail-on", "warning", db=db)
     assert clean.returncode == 0 and json.loads(clean.stdout) == []
     manager = people["li.jianguo"]

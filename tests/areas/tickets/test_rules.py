@@ -36,6 +36,12 @@ AROUND = pytest.mark.parametrize(
 
 
 @pytest.fixture
+def ctx(any_ctx):
+    """Each test's database, on SQLite and on a PostgreSQL server in turn."""
+    return any_ctx
+
+
+@pytest.fixture
 def desk(ctx):
     with ctx.store.write(ctx.actor) as session:
         session.add(Department(code="CS", name="客戶服務部", head_username="li.jianguo"))

@@ -16,12 +16,13 @@ from specialops.areas.tickets.models import FollowUp, QualityReview, Ticket
 from specialops.context import open_context
 from specialops.demo import load_demo
 from specialops.models.core import UserAccount
+from tests.areas.backends import BACKENDS, new_url
 
 
-@pytest.fixture(scope="module")
-def desk(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def desk(request, tmp_path_factory):
     """The sample data, loaded once: these tests only read."""
-    context = open_context(str(tmp_path_factory.mktemp("desk") / "ops.db"), create=True)
+    context = open_context(new_url(request, tmp_path_factory.mktemp("desk")), create=True)
     load_demo(context.store, context.actor)
     yield context
     context.close()
