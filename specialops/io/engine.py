@@ -1205,8 +1205,8 @@ class _Import:
         try:
             self._number_codes("alloc", first - 1)
             self._sql(
-                f"UPDATE imp_audit SET code = r.{code}, after = json_set(after, ?, r.{code}) "
-                "FROM imp_rows r WHERE r.line = imp_audit.seq AND r.alloc",
+                f"UPDATE imp_audit SET code = r.{code}, after = json_set(imp_audit.after, ?, "
+                f"r.{code}) FROM imp_rows r WHERE r.line = imp_audit.seq AND r.alloc",
                 (f'$."{self.key_col}"',),
             )
             self._sql("COMMIT")

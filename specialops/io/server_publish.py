@@ -251,10 +251,11 @@ class ServerSide:
         job = self.job
         snap = job.snapshot
         cols = job.columns
-        extra = list(job.defaults)
+        # A default of a column the import also derives gives way, as in SQLite's insert.
+        extra = [c for c in job.defaults if c not in cols]
         names = ["id", *cols, *extra, "version", "created_at", "updated_at", "updated_by"]
         readers = [_reader(job.table.c[c], self.dialect) for c in cols]
-        fixed = [_reader(job.table.c[c], self.dialect)(v) for c, v in job.defaults.items()] + [
+        fixed = [_reader(job.table.c[c], self.dialect)(job.defaults[c]) for c in extra] + [
             1,
             snap["moment"],
             snap["moment"],

@@ -1,4 +1,5 @@
-"""The import and export services, in process, on real SQLite files."""
+"""The import and export services, in process, on real SQLite files (and the main flows
+also on a PostgreSQL server: ``any_ctx``)."""
 
 from __future__ import annotations
 
@@ -50,22 +51,22 @@ def verify(ctx) -> None:
     assert result.ok, result
 
 
-def test_new_customers_get_codes_in_one_block_and_one_audited_batch(ctx, tmp_path) -> None:
+def test_new_customers_get_codes_in_one_block_and_one_audited_batch(any_ctx, tmp_path) -> None:
     source = write(
         tmp_path / "c.csv",
         HEADER + ',王小明,個人,0912345678,wang@example.com,台北市,金卡,"a ""q"" \\ 😀\n\tb"\n'
         ",公司甲,company,,,,,\n",
     )
-    summary = import_file(ctx.store, ctx.actor, "customers", source)
+    summary = import_file(any_ctx.store, any_ctx.actor, "customers", source)
     assert summary.ok and summary.written
     assert (summary.rows, summary.inserted, summary.rejected) == (2, 2, 0)
-    found = customers(ctx)
+    found = customers(any_ctx)
     assert [(c.code, c.name, c.type, c.tier) for c in found] == [
         ("CUS-000001", "王小明", "individual", "gold"),
         ("CUS-000002", "公司甲", "company", None),
     ]
-    assert found[0].version == 1 and found[0].updated_by == ctx.actor.username
-    batch = entries(ctx, batch=summary.batch)
+    assert found[0].version == 1 and found[0].updated_by == any_ctx.actor.username
+    batch = entries(any_ctx, batch=summary.batch)
     assert [e.action for e in batch] == ["import", "insert", "insert"]
     head = json.loads(batch[0].after)
     assert head["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
@@ -74,7 +75,7 @@ def test_new_customers_get_codes_in_one_block_and_one_audited_batch(ctx, tmp_pat
     # the same JSON text the app's own audit entries hold
     assert all(e.after == audit.dump(json.loads(e.after)) for e in batch)
     assert batch[1].record_id == found[0].id and batch[1].code == "CUS-000001"
-    verify(ctx)
+    verify(any_ctx)
 
 
 def test_timestamps_are_stored_like_the_apps(ctx, tmp_path) -> None:
@@ -90,43 +91,43 @@ def test_timestamps_are_stored_like_the_apps(ctx, tmp_path) -> None:
     assert reference.at.tzinfo is not None
 
 
-def test_given_codes_push_the_counter_past_them(ctx, tmp_path) -> None:
+def test_given_codes_push_the_counter_past_them(any_ctx, tmp_path) -> None:
     source = write(tmp_path / "c.csv", HEADER + "CUS-000041,A,,,,,,\n,B,,,,,,\n")
-    import_file(ctx.store, ctx.actor, "customers", source)
-    assert [c.code for c in customers(ctx)] == ["CUS-000041", "CUS-000042"]
-    with ctx.store.write(ctx.actor) as session:
+    import_file(any_ctx.store, any_ctx.actor, "customers", source)
+    assert [c.code for c in customers(any_ctx)] == ["CUS-000041", "CUS-000042"]
+    with any_ctx.store.write(any_ctx.actor) as session:
         session.add(Customer(name="from the app"))
-    assert customers(ctx)[-1].code == "CUS-000043"
+    assert customers(any_ctx)[-1].code == "CUS-000043"
 
 
-def test_upsert_updates_bumps_version_and_reports_unchanged(ctx, tmp_path) -> None:
+def test_upsert_updates_bumps_version_and_reports_unchanged(any_ctx, tmp_path) -> None:
     first = write(tmp_path / "a.csv", HEADER + "CUS-000001,A,,,,,,\nCUS-000002,B,,,,,,\n")
-    import_file(ctx.store, ctx.actor, "customers", first)
+    import_file(any_ctx.store, any_ctx.actor, "customers", first)
     again = write(
         tmp_path / "b.csv", HEADER + "CUS-000001,A,,,,,,\nCUS-000002,B2,公司,,,,,\n,C,,,,,,\n"
     )
-    summary = import_file(ctx.store, ctx.actor, "customers", again, upsert=True)
+    summary = import_file(any_ctx.store, any_ctx.actor, "customers", again, upsert=True)
     assert (summary.inserted, summary.updated, summary.unchanged) == (1, 1, 1)
-    found = {c.code: c for c in customers(ctx)}
+    found = {c.code: c for c in customers(any_ctx)}
     assert found["CUS-000002"].name == "B2" and found["CUS-000002"].type == "company"
     assert found["CUS-000002"].version == 2 and found["CUS-000001"].version == 1
-    update = [e for e in entries(ctx, batch=summary.batch) if e.action == "update"]
+    update = [e for e in entries(any_ctx, batch=summary.batch) if e.action == "update"]
     assert len(update) == 1
     assert json.loads(update[0].before) == {"name": "B", "type": "individual"}
     assert json.loads(update[0].after) == {"name": "B2", "type": "company"}
-    verify(ctx)
+    verify(any_ctx)
 
 
-def test_without_upsert_an_existing_key_rejects_the_row(ctx, tmp_path) -> None:
+def test_without_upsert_an_existing_key_rejects_the_row(any_ctx, tmp_path) -> None:
     import_file(
-        ctx.store,
-        ctx.actor,
+        any_ctx.store,
+        any_ctx.actor,
         "customers",
         write(tmp_path / "a.csv", HEADER + "CUS-000001,A,,,,,,\n"),
     )
     summary = import_file(
-        ctx.store,
-        ctx.actor,
+        any_ctx.store,
+        any_ctx.actor,
         "customers",
         write(tmp_path / "b.csv", HEADER + "CUS-000001,Z,,,,,,\n"),
     )
@@ -134,11 +135,11 @@ def test_without_upsert_an_existing_key_rejects_the_row(ctx, tmp_path) -> None:
         "line 2, column code: code 'CUS-000001' already exists "
         "(use --upsert to update existing records)"
     ]
-    assert customers(ctx)[0].name == "A"
+    assert customers(any_ctx)[0].name == "A"
 
 
-def test_every_problem_is_reported_and_abort_writes_nothing(ctx, tmp_path) -> None:
-    before = len(entries(ctx))
+def test_every_problem_is_reported_and_abort_writes_nothing(any_ctx, tmp_path) -> None:
+    before = len(entries(any_ctx))
     source = write(
         tmp_path / "c.csv",
         HEADER
@@ -147,7 +148,7 @@ def test_every_problem_is_reported_and_abort_writes_nothing(ctx, tmp_path) -> No
         + "CUS-000009,X,,,,,,\n"
         + "CUS-000009,Y,,,,,,\n",
     )
-    summary = import_file(ctx.store, ctx.actor, "customers", source)
+    summary = import_file(any_ctx.store, any_ctx.actor, "customers", source)
     assert not summary.ok and not summary.written
     assert [(p.line, p.column) for p in summary.errors] == [
         (3, "name"),
@@ -158,43 +159,43 @@ def test_every_problem_is_reported_and_abort_writes_nothing(ctx, tmp_path) -> No
     ]
     assert "first on line 4" in summary.errors[-1].message
     assert summary.rejected == 2 and summary.inserted == 0
-    assert customers(ctx) == [] and len(entries(ctx)) == before
+    assert customers(any_ctx) == [] and len(entries(any_ctx)) == before
 
 
-def test_skip_writes_the_good_rows_and_the_bad_ones_to_rejects(ctx, tmp_path) -> None:
+def test_skip_writes_the_good_rows_and_the_bad_ones_to_rejects(any_ctx, tmp_path) -> None:
     source = write(tmp_path / "c.csv", HEADER + ',Good,,,,,,\n,Bad,nope,,,,,\n,"=1+2",,,,,,\n')
     rejects = tmp_path / "rejects.csv"
     summary = import_file(
-        ctx.store, ctx.actor, "customers", source, on_error="skip", rejects=rejects
+        any_ctx.store, any_ctx.actor, "customers", source, on_error="skip", rejects=rejects
     )
     assert (summary.inserted, summary.rejected) == (2, 1)
-    assert [c.name for c in customers(ctx)] == ["Good", "=1+2"]
+    assert [c.name for c in customers(any_ctx)] == ["Good", "=1+2"]
     rows = list(csv.DictReader(io.StringIO(rejects.read_text("utf-8-sig"))))
     assert len(rows) == 1
     assert rows[0]["name"] == "Bad" and rows[0]["type"] == "nope"
     assert rows[0]["error"].startswith("type: 'nope' is not one of")
     # the rejects file, fixed, imports as it is (its error column is ignored)
     fixed = rejects.read_text("utf-8-sig").replace(",nope,", ",company,")
-    again = import_file(ctx.store, ctx.actor, "customers", write(tmp_path / "r.csv", fixed))
+    again = import_file(any_ctx.store, any_ctx.actor, "customers", write(tmp_path / "r.csv", fixed))
     assert again.ok and again.inserted == 1
 
 
-def test_dry_run_reports_and_writes_nothing(ctx, tmp_path) -> None:
+def test_dry_run_reports_and_writes_nothing(any_ctx, tmp_path) -> None:
     source = write(tmp_path / "c.csv", HEADER + ",A,,,,,,\n,B,,,,,,\n")
-    summary = import_file(ctx.store, ctx.actor, "customers", source, dry_run=True)
+    summary = import_file(any_ctx.store, any_ctx.actor, "customers", source, dry_run=True)
     assert summary.ok and summary.inserted == 2 and not summary.written
     assert summary.batch is None
-    assert customers(ctx) == []
+    assert customers(any_ctx) == []
 
 
-def test_header_problems_are_reported_with_the_row_problems(ctx, tmp_path) -> None:
+def test_header_problems_are_reported_with_the_row_problems(any_ctx, tmp_path) -> None:
     source = write(tmp_path / "c.csv", "code,type,colour\n,robot,red\n")
-    summary = import_file(ctx.store, ctx.actor, "customers", source, on_error="skip")
+    summary = import_file(any_ctx.store, any_ctx.actor, "customers", source, on_error="skip")
     messages = [str(p) for p in summary.errors]
     assert messages[0].startswith("line 1, column colour: unknown column; customers has: code,")
     assert "line 1, column name: required column is missing" in messages
     assert any(m.startswith("line 2, column type:") for m in messages)
-    assert not summary.written and customers(ctx) == []
+    assert not summary.written and customers(any_ctx) == []
 
 
 def test_users_refer_to_departments_by_code_and_name_unknown_ones(demo_ctx, tmp_path) -> None:
@@ -216,25 +217,25 @@ def test_users_refer_to_departments_by_code_and_name_unknown_ones(demo_ctx, tmp_
     assert (user.role, user.department_id, user.active) == ("staff", cs.id, True)
 
 
-def test_departments_may_name_a_parent_from_the_same_file(ctx, tmp_path) -> None:
+def test_departments_may_name_a_parent_from_the_same_file(any_ctx, tmp_path) -> None:
     source = write(
         tmp_path / "d.csv",
         "code,name,parent\nSUB,子部門,TOP\nTOP,總部,\nLOST,迷路,NOWHERE\n",
     )
-    summary = import_file(ctx.store, ctx.actor, "departments", source)
+    summary = import_file(any_ctx.store, any_ctx.actor, "departments", source)
     assert [str(p) for p in summary.errors] == [
         "line 4, column parent: unknown department 'NOWHERE'"
     ]
-    summary = import_file(ctx.store, ctx.actor, "departments", source, on_error="skip")
+    summary = import_file(any_ctx.store, any_ctx.actor, "departments", source, on_error="skip")
     assert summary.inserted == 2
-    with ctx.store.read() as session:
+    with any_ctx.store.read() as session:
         by_code = {d.code: d for d in session.exec(select(Department)).all()}
     assert by_code["SUB"].parent_id == by_code["TOP"].id
     out = tmp_path / "out.csv"
-    export_entity(ctx.store, ctx.actor, "departments", out)
-    again = import_file(ctx.store, ctx.actor, "departments", out, upsert=True)
+    export_entity(any_ctx.store, any_ctx.actor, "departments", out)
+    again = import_file(any_ctx.store, any_ctx.actor, "departments", out, upsert=True)
     assert (again.unchanged, again.updated, again.inserted) == (2, 0, 0)
-    verify(ctx)
+    verify(any_ctx)
 
 
 def test_import_and_export_need_their_permissions(demo_ctx, tmp_path) -> None:
@@ -348,10 +349,10 @@ def test_highest_code_reads_only_this_entitys_numbers() -> None:
     assert engine.highest_code("CUS-", []) == 0
 
 
-def test_inserts_and_updates_in_one_file_chain_in_file_order(ctx, tmp_path) -> None:
+def test_inserts_and_updates_in_one_file_chain_in_file_order(any_ctx, tmp_path) -> None:
     import_file(
-        ctx.store,
-        ctx.actor,
+        any_ctx.store,
+        any_ctx.actor,
         "customers",
         write(tmp_path / "a.csv", HEADER + "CUS-000001,A,,,,,,\n"),
     )
@@ -359,9 +360,9 @@ def test_inserts_and_updates_in_one_file_chain_in_file_order(ctx, tmp_path) -> N
         tmp_path / "b.csv",
         HEADER + ",New one,,,,,,\nCUS-000001,A renamed,,,,,,\nCUS-000010,Given,,,,,,\n",
     )
-    summary = import_file(ctx.store, ctx.actor, "customers", mixed, upsert=True)
+    summary = import_file(any_ctx.store, any_ctx.actor, "customers", mixed, upsert=True)
     assert (summary.inserted, summary.updated) == (2, 1)
-    batch = entries(ctx, batch=summary.batch)
+    batch = entries(any_ctx, batch=summary.batch)
     assert [(e.action, e.code) for e in batch] == [
         ("import", None),
         ("insert", "CUS-000011"),
@@ -370,7 +371,7 @@ def test_inserts_and_updates_in_one_file_chain_in_file_order(ctx, tmp_path) -> N
     ]
     assert json.loads(batch[2].before) == {"name": "A"}
     assert json.loads(batch[2].after) == {"name": "A renamed"}
-    verify(ctx)
+    verify(any_ctx)
 
 
 TEXT = st.text(
@@ -455,7 +456,7 @@ def test_migration_0003_upgrades_a_database_at_0002(tmp_path) -> None:
         store.dispose()
 
 
-def test_audit_entries_of_text_with_quotes_and_control_characters_verify(ctx, tmp_path) -> None:
+def test_audit_entries_of_text_with_quotes_and_control_characters_verify(any_ctx, tmp_path) -> None:
     # Tab, newline and carriage return are the control characters an import lets in
     # (the others are refused: tests/io/test_hostile_values.py).
     nasty = ['A"\\\t\u2028中', "x\ty\u2029z", "\n\t\r 😀 𠀀 '=1"]
@@ -468,13 +469,13 @@ def test_audit_entries_of_text_with_quotes_and_control_characters_verify(ctx, tm
         + "\n",
         encoding="utf-8",
     )
-    summary = import_file(ctx.store, ctx.actor, "customers", source)
+    summary = import_file(any_ctx.store, any_ctx.actor, "customers", source)
     assert summary.ok and summary.inserted == 3, summary.errors
-    inserted = [e for e in entries(ctx, batch=summary.batch) if e.action == "insert"]
+    inserted = [e for e in entries(any_ctx, batch=summary.batch) if e.action == "insert"]
     stored = [text.replace("\r", "\n") for text in nasty]  # one line-end form
     notes = stored  # free text keeps its blanks
     # Codes are kept as codes are typed canonically (entities.code_key): upper case.
     assert [e.code for e in inserted] == [code_key(f"K{i}{t}") for i, t in enumerate(stored)]
     assert [json.loads(e.after)["notes"] for e in inserted] == notes
     assert all(e.after == audit.dump(json.loads(e.after)) for e in inserted)
-    verify(ctx)
+    verify(any_ctx)
