@@ -35,7 +35,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, func, or_, select, tuple_
+from sqlalchemy import Column as TableColumn
+from sqlalchemy import ColumnElement, FromClause, Join, Select, func, or_, select, tuple_
 
 from specialops.store.store import Store
 
@@ -123,6 +124,38 @@ class ListSpec:
 Key = tuple[Any, Any]
 
 
+def _first_table(source: FromClause | Select) -> FromClause | None:
+    """The table a list is read from: the left end of its joins (none if a full join
+    could leave its columns empty)."""
+    froms = source.get_final_froms() if isinstance(source, Select) else [source]
+    if len(froms) != 1:
+        return None
+    found = froms[0]
+    while isinstance(found, Join):
+        if found.full:
+            return None
+        found = found.left
+    return found
+
+
+def never_null(source: FromClause | Select, listed: FromClause) -> frozenset[str]:
+    """The columns of ``listed`` that are NOT NULL columns of the list's own table.
+
+    Their order needs no ``NULLS FIRST``, which would keep PostgreSQL off their
+    ``(col, id)`` index (a sort of every row per page). A column an outer join
+    brings may be NULL whatever its table says, so only the first table counts.
+    """
+    first = _first_table(source)
+    solid = set()
+    for name, column in listed.c.items():
+        bases = list(column.base_columns)
+        if len(bases) == 1 and isinstance(bases[0], TableColumn):
+            base = bases[0]
+            if base.table is first and not base.nullable:
+                solid.add(name)
+    return frozenset(solid)
+
+
 class PageSource:
     """Counts and pages of one :class:`ListSpec` over one store."""
 
@@ -146,6 +179,7 @@ class PageSource:
             if name not in self._from.c:
                 raise ValueError(f"list column {name!r} is not in the list's source")
         self._explicit_nulls = store.engine.dialect.name != "sqlite"
+        self._never_null = never_null(source, self._from)
         self._lock = threading.RLock()
         self._sort = spec.default_sort or spec.key
         self._descending = spec.descending
@@ -231,7 +265,11 @@ class PageSource:
         order = []
         for column in columns:
             term = column.desc() if descending else column.asc()
-            if self._explicit_nulls and column is not self._key_col:
+            if (
+                self._explicit_nulls
+                and column is not self._key_col
+                and self._sort not in self._never_null
+            ):
                 term = term.nulls_last() if descending else term.nulls_first()
             order.append(term)
         return order
