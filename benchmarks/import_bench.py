@@ -5,11 +5,17 @@ Run with ``python -m benchmarks`` (all benchmarks) or
 nothing. Each round measures plain sqlite3 and specialops one after the other in the same
 run, so their ratio holds up on a shared machine better than either time does; the load
 average is printed with the results.
+
+With ``--postgresql URL`` (a database on a server whose login may create databases, e.g.
+``postgresql://postgres@/postgres?host=/tmp/pg&port=5432``) it imports customers and
+tickets on SQLite and on that server side by side instead, the server's rows sent with
+``COPY`` and with ``executemany``, next to a plain psycopg ``COPY``.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime
 import os
 import shutil
 import sqlite3
@@ -50,7 +56,7 @@ def write_customers(path: Path, rows: int, *, with_codes: bool = True) -> None:
             )
 
 
-def _env(db: Path) -> dict[str, str]:
+def _env(db: Path | str) -> dict[str, str]:
     return {**os.environ, "SPECIALOPS_DB": str(db), "SPECIALOPS_USER": ADMIN}
 
 
@@ -134,13 +140,14 @@ def raw_export(db: Path, target: Path) -> float:
     return time.perf_counter() - started
 
 
-def in_process_import(db: Path, entity: str, source: Path) -> tuple[float, Any]:
-    """The import service alone, without interpreter start-up: wall time and its summary."""
+def in_process_import(db: Path | str, entity: str, source: Path) -> tuple[float, Any]:
+    """The import service alone, without interpreter start-up: wall time and its summary
+    (``db`` a SQLite file or a server's URL)."""
     from specialops.identity import Actor
     from specialops.io.engine import import_file
     from specialops.store.store import open_store
 
-    store = open_store(f"sqlite:///{db}")
+    store = open_store(db if isinstance(db, str) else f"sqlite:///{db}")
     try:
         started = time.perf_counter()
         summary = import_file(store, Actor(ADMIN, "admin"), entity, source)
@@ -412,5 +419,141 @@ def main(rows: int = ROWS, big_rows: int = BIG_ROWS, rounds: int = ROUNDS) -> No
             print(_load())
 
 
+# -- on a PostgreSQL server, beside SQLite ------------------------------------------------
+
+
+def _server(url: str) -> dict[str, Any]:
+    """How psycopg reaches the server of ``url``."""
+    from sqlalchemy.engine import make_url
+
+    found = make_url(url)
+    return {
+        "host": found.query.get("host") or found.host,
+        "port": found.query.get("port") or found.port,
+        "user": found.username,
+        "dbname": found.database or "postgres",
+    }
+
+
+def fresh_server_db(url: str, name: str) -> str:
+    """A new specialops database ``name`` on the server of ``url`` (an older one of that
+    name dropped first); its URL."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    with psycopg.connect(**_server(url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')  # type: ignore[arg-type]
+        conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+    target = make_url(url).set(database=name).render_as_string(hide_password=False)
+    subprocess.run(
+        [sys.executable, "-m", "specialops", "init"],
+        env=_env(target),
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+def drop_server_db(url: str) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    with psycopg.connect(**{**_server(url), "dbname": "postgres"}, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')  # type: ignore[arg-type]
+
+
+def raw_server_copy(url: str, source: Path) -> float:
+    """Plain psycopg ``COPY`` of the already parsed customers into the same table."""
+    import psycopg
+
+    stamp = datetime.datetime(2026, 11, 28, 1, 30, tzinfo=datetime.UTC)
+    with source.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        rows = [
+            (n, r[0], r[1], "individual", r[3], r[4], r[5], None, r[7] or None, 1, stamp, stamp)
+            for n, r in enumerate(reader, start=1)
+        ]
+    with psycopg.connect(**_server(url)) as conn:
+        started = time.perf_counter()
+        with conn.cursor().copy(
+            "COPY customers (id, code, name, type, phone, email, address, tier, notes, "
+            "version, created_at, updated_at) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+        conn.commit()
+        return time.perf_counter() - started
+
+
+def _timed_on(db: Path | str, entity: str, source: Path, how: str) -> tuple[float, float]:
+    """Seconds of an in-process import and of the writers' lock, rows sent ``how``."""
+    from specialops.io import server_publish
+
+    server_publish.WRITE_WITH = how
+    try:
+        seconds, summary = in_process_import(db, entity, source)
+    finally:
+        server_publish.WRITE_WITH = "copy"
+    expected = sum(1 for _ in source.open(encoding="utf-8-sig")) - 1
+    if summary.inserted != expected:
+        raise SystemExit(f"{entity} import inserted {summary.inserted} of {expected}")
+    return seconds, summary.lock_seconds or 0.0
+
+
+def server_round(folder: Path, url: str, rows: int, n: int) -> None:
+    """Customers, then tickets, on SQLite and on the server, one after the other."""
+    customers = folder / "customers.csv"
+    write_customers(customers, rows)
+    few = folder / "ticket-customers.csv"
+    write_customers(few, TICKET_CUSTOMERS)
+    tickets = folder / "tickets.csv"
+    write_tickets(tickets, rows)
+    print(f"round {n}: {_load()}")
+    plain = fresh_server_db(url, "bench_raw")
+    try:
+        raw = raw_server_copy(plain, customers)
+    finally:
+        drop_server_db(plain)
+    print(f"import {rows:,} customers (CSV, full validation, audit per record)")
+    print(f"  psycopg COPY (no checks, no audit) {raw:7.2f} s  {rows / raw:10,.0f} rows/s")
+    for entity, source in (("customers", customers), ("tickets", tickets)):
+        if entity == "tickets":
+            print(f"import {rows:,} tickets (CSV, validation, routing and SLA deadlines per row)")
+        lite = _fresh_db(folder, f"lite{n}.db")
+        if entity == "tickets":
+            in_process_import(lite, "customers", few)
+        figures = [("SQLite", *_timed_on(lite, entity, source, "copy"))]
+        for how in ("copy", "executemany"):
+            db = fresh_server_db(url, f"bench_{how}")
+            try:
+                if entity == "tickets":
+                    in_process_import(db, "customers", few)
+                figures.append((f"PostgreSQL, {how}", *_timed_on(db, entity, source, how)))
+            finally:
+                drop_server_db(db)
+        for label, seconds, lock in figures:
+            print(
+                f"  {label:33s} {seconds:7.2f} s  {rows / seconds:10,.0f} rows/s  "
+                f"(write lock held {lock:.2f} s)"
+            )
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{lite}{suffix}").unlink(missing_ok=True)
+
+
+def server_main(url: str, rows: int = ROWS, rounds: int = ROUNDS) -> None:
+    """Print import rates on SQLite and on the server at ``url`` side by side."""
+    with tempfile.TemporaryDirectory(prefix="specialops-bench-") as name:
+        for n in range(1, rounds + 1):
+            server_round(Path(name), url, rows, n)
+
+
 if __name__ == "__main__":
-    main(*(int(a) for a in sys.argv[1:4]))
+    if "--postgresql" in sys.argv:
+        at = sys.argv.index("--postgresql")
+        server_url = sys.argv[at + 1]
+        numbers = [int(a) for a in sys.argv[1:at] + sys.argv[at + 2 :]]
+        server_main(server_url, *numbers[:1], *numbers[2:3])
+    else:
+        main(*(int(a) for a in sys.argv[1:4]))
