@@ -1,19 +1,10 @@
-"""Tests of the areas on each backend: new databases on either, and a failure known on
-PostgreSQL only, held to it."""
+"""Tests of the areas on each backend: a new database on either."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
-
-def fails_on_server(request: pytest.FixtureRequest, ctx, reason: str) -> None:
-    """Expect this test to fail on PostgreSQL (strictly: it must) for ``reason``, a fault
-    outside the area; on SQLite it must pass."""
-    if not ctx.store.is_sqlite:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
-
 
 BACKENDS = ("sqlite", "postgresql")
 
