@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-import psycopg
 from sqlalchemy import Connection, exc
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
@@ -175,6 +174,8 @@ class ServerSide:
         Raises the engine's ``_Stale`` (nothing written) when a record the plan read has
         changed since, or something a governed import's rules read was written.
         """
+        import psycopg  # an extra, present wherever a server database is opened
+
         job = self.job
         job.log("publishing")
         with job.store.write_engine.connect() as conn:
