@@ -21,6 +21,10 @@ from specialops.widgets.messages import WorkerFailed
 from specialops.widgets.modals import ConfirmModal, ErrorModal, HelpScreen
 from specialops.widgets.safe import SafeOutput
 
+# How long the change watcher waits at a time before it looks whether the app is quitting.
+WATCH_SECONDS = 1.0
+WATCHER_GROUP = "changes"
+
 DEMO_QUESTION = (
     "This database has no data yet. Load the sample data (departments, people and "
     "example records) so you can look around?\n"
@@ -40,10 +44,16 @@ class SpecialopsApp(SafeOutput, App[None]):
     ]
 
     def __init__(
-        self, context: Context, *, cursor_blink: bool = True, offer_demo: bool = True
+        self,
+        context: Context,
+        *,
+        cursor_blink: bool = True,
+        offer_demo: bool = True,
+        live: bool = False,
     ) -> None:
         super().__init__()
         self.context = context
+        self.live = live
         self.cursor_blink = cursor_blink
         self.offer_demo = offer_demo
         self.areas = registry.visible(context.actor)
@@ -63,6 +73,34 @@ class SpecialopsApp(SafeOutput, App[None]):
         self.switch_mode("home")
         if self.offer_demo and can(self.context.actor, "users.manage"):
             self._probe_demo()
+        if self.live:
+            self._watch_changes()
+
+    # ------------------------------------------------------------ live data
+
+    @work(thread=True, exclusive=True, group=WATCHER_GROUP, exit_on_error=False)
+    def _watch_changes(self) -> None:
+        """Hear of every change to the data (:mod:`specialops.store.changes`) and show it."""
+        from textual.worker import get_current_worker
+
+        from specialops.store import changes
+
+        worker = get_current_worker()
+        watcher = changes.watch(self.context.store)
+        try:
+            while not worker.is_cancelled:
+                # Short waits, so that quitting never waits long for this thread.
+                if watcher.wait(WATCH_SECONDS) is not None and not worker.is_cancelled:
+                    self.call_from_thread(self.refresh_screens)
+        finally:
+            watcher.close()
+
+    def refresh_screens(self) -> None:
+        """Read the data of every open screen again (lists keep their filter, sort and cursor)."""
+        for screen in self.screen_stack:
+            refresh = getattr(screen, "refresh_data", None)
+            if refresh is not None:
+                refresh()
 
     # ---------------------------------------------------------------- areas
 
@@ -148,14 +186,15 @@ class SpecialopsApp(SafeOutput, App[None]):
 
     def _demo_loaded(self, summary: str) -> None:
         self.notify(f"Sample data loaded: {summary}", timeout=5)
-        for screen in self.screen_stack:
-            refresh = getattr(screen, "refresh_data", None)
-            if refresh is not None:
-                refresh()
+        self.refresh_screens()
 
 
 def make_app(
-    context: Context, *, cursor_blink: bool = True, offer_demo: bool = True
+    context: Context, *, cursor_blink: bool = True, offer_demo: bool = True, live: bool = False
 ) -> SpecialopsApp:
-    """Build the app for ``context`` (the CLI and the tests both use this)."""
-    return SpecialopsApp(context, cursor_blink=cursor_blink, offer_demo=offer_demo)
+    """Build the app for ``context`` (the CLI and the tests both use this).
+
+    ``live`` keeps the screens current with others' changes (the CLI's app does; a
+    test asks for it where it is what is tested, so that no refresh lands mid-test).
+    """
+    return SpecialopsApp(context, cursor_blink=cursor_blink, offer_demo=offer_demo, live=live)

@@ -27,7 +27,7 @@ def launch(db: str | None, act_as: str | None) -> None:
             say(f"specialops: warning: {warning}")
         from specialops.app import make_app
 
-        make_app(context).run()
+        make_app(context, live=True).run()
     except SpecialopsError as error:
         say(f"specialops: {error}", single_line=True)
         sys.exit(error.exit_code)

@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from textual.css.query import NoMatches
 
+from specialops.app import WATCHER_GROUP
+
 
 def pilot_test(fn):
     """Run an async Pilot test in its own event loop (no async plugin needed)."""
@@ -22,7 +24,10 @@ def pilot_test(fn):
 async def settle(pilot, rounds: int = 3) -> None:
     """Let workers finish and their messages land."""
     for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
+        # The change watcher of a live app never completes: it is not waited for.
+        busy = [w for w in pilot.app.workers if w.group != WATCHER_GROUP]
+        if busy:  # (none given, it would wait for every worker)
+            await pilot.app.workers.wait_for_complete(busy)
         await pilot.pause()
 
 

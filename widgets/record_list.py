@@ -111,6 +111,7 @@ class RecordRows(ScrollView, can_focus=True):
         self.counted = False
         self._end_wanted = False
         self._rows: dict[int, Row] = {}
+        self._replacing = False  # the next rows read replace all those held (refresh_rows)
         self._pending: set[int] = set()
         self._widths = [max(c.width, cell_len(c.label) + 2) for c in self.columns]
         self._last_highlighted: object = None
@@ -215,6 +216,7 @@ class RecordRows(ScrollView, can_focus=True):
         )
         self._rows.clear()
         self._pending.clear()
+        self._replacing = False
         self.loaded = False
         self.counted = False
         self._end_wanted = False
@@ -222,6 +224,18 @@ class RecordRows(ScrollView, can_focus=True):
         self.scroll_to(0, 0, animate=False, immediate=True)
         self._load(self.view, [(0, PAGE)], None)
         self.refresh()
+
+    def refresh_rows(self) -> None:
+        """Read the rows again (others changed them), keeping the filter, sort, cursor
+        and scroll; the rows shown stay until their new values arrive."""
+        view = self.view
+        self.view = _View(view.text, view.sort, view.descending, view.generation + 1)
+        self._pending.clear()
+        self._replacing = True
+        low, high = self._wanted()
+        blocks = sorted({i // PAGE for i in range(low, max(high, low + 1))})
+        requests = [(0, PAGE), *((b * PAGE, PAGE) for b in blocks if b)]
+        self._load(self.view, requests, None, first_at_once=False)
 
     def _wanted(self) -> tuple[int, int]:
         top = int(self.scroll_y)
@@ -243,8 +257,18 @@ class RecordRows(ScrollView, can_focus=True):
         self._load(self.view, [(b * PAGE, PAGE) for b in blocks], self.count)
 
     @work(thread=True, exclusive=True, group="record-list", exit_on_error=False)
-    def _load(self, view: _View, requests: list[tuple[int, int]], total: int | None) -> None:
-        """Read rows (and the count when ``total`` is unknown) for ``view``; post them back."""
+    def _load(
+        self,
+        view: _View,
+        requests: list[tuple[int, int]],
+        total: int | None,
+        first_at_once: bool = True,
+    ) -> None:
+        """Read rows (and the count when ``total`` is unknown) for ``view``; post them back.
+
+        ``first_at_once`` posts the first page before counting (a new list); a list read
+        again waits for the count, so that its cursor keeps its place.
+        """
         source = self.source
         source.set_filter(view.text)
         source.set_sort(view.sort, view.descending)
@@ -258,6 +282,8 @@ class RecordRows(ScrollView, can_focus=True):
                 return
             if len(rows) < PAGE:
                 total = len(rows)  # they are all there is
+            elif not first_at_once:
+                total = source.count()
             else:
                 self.post_message(self.Loaded(view.generation, PAGE, dict(rows), False))
                 total = source.count()
@@ -296,6 +322,9 @@ class RecordRows(ScrollView, can_focus=True):
         if message.count != self.count:
             self.count = message.count
             self._update_virtual_size()
+        if self._replacing:
+            self._replacing = False
+            self._rows = {}
         self._rows.update(message.rows)
         self._pending.difference_update(message.rows)
         self._prune()

@@ -48,7 +48,7 @@ class CustomersScreen(AreaScreen):
         yield RecordList(source, id="customers")
 
     def refresh_data(self) -> None:
-        self.query_one(RecordList).rows.reload()
+        self.query_one(RecordList).rows.refresh_rows()
 
     @on(RecordList.Loaded, "#customers")
     def _counted(self, event: RecordList.Loaded) -> None:

@@ -32,7 +32,7 @@ class UsersScreen(AreaScreen):
         self.query_one(RecordList).focus()
 
     def refresh_data(self) -> None:
-        self.query_one(RecordList).rows.reload()
+        self.query_one(RecordList).rows.refresh_rows()
 
     @on(RecordList.Loaded, "#users")
     def _counted(self, event: RecordList.Loaded) -> None:

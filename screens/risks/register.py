@@ -90,7 +90,7 @@ class RiskRegisterScreen(AreaScreen):
         return True
 
     def refresh_data(self) -> None:
-        self.query_one(RecordList).rows.reload()
+        self.query_one(RecordList).rows.refresh_rows()
         self._load_map()
 
     # ---------------------------------------------------------------- data

@@ -136,10 +136,7 @@ class TicketQueueScreen(TicketActions, AreaScreen):
         self.refresh_data()
 
     def refresh_data(self) -> None:
-        rows = self.query_one(RecordList).rows
-        cursor = rows.cursor
-        rows.reload()
-        rows.cursor = cursor
+        self.query_one(RecordList).rows.refresh_rows()
 
     @on(RecordList.Selected, "#tickets")
     def _open(self, event: RecordList.Selected) -> None:

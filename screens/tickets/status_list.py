@@ -53,7 +53,7 @@ class StatusListScreen(AreaScreen):
         self._describe(event.count)
 
     def refresh_data(self) -> None:
-        self.query_one(RecordList).rows.reload()
+        self.query_one(RecordList).rows.refresh_rows()
 
     def action_cycle_status(self) -> None:
         cycle = self.STATUS_CYCLE
