@@ -61,6 +61,15 @@ def _can_create_roles(conn: Connection) -> bool:
     )
 
 
+def _present_groups(conn: Connection) -> set[str]:
+    """Which of the group roles the server has."""
+    return set(
+        conn.exec_driver_sql(f"SELECT rolname FROM pg_roles WHERE rolname IN {_GROUP_LIST}")
+        .scalars()
+        .all()
+    )
+
+
 def _tables(conn: Connection) -> list[str]:
     return list(
         conn.exec_driver_sql(
@@ -118,11 +127,7 @@ def secure(conn: Connection) -> list[str]:
             "(run it as: sudo -u postgres specialops --db URL db secure)"
         )
     done = []
-    present = set(
-        conn.exec_driver_sql(f"SELECT rolname FROM pg_roles WHERE rolname IN {_GROUP_LIST}")
-        .scalars()
-        .all()
-    )
+    present = _present_groups(conn)
     for role in GROUPS:
         if role not in present:
             conn.exec_driver_sql(f"CREATE ROLE {role} NOLOGIN")
@@ -225,11 +230,7 @@ def problems(conn: Connection) -> list[str]:
             "(run 'specialops db secure' as the PostgreSQL superuser)"
         ]
     found = []
-    present = set(
-        conn.exec_driver_sql(f"SELECT rolname FROM pg_roles WHERE rolname IN {_GROUP_LIST}")
-        .scalars()
-        .all()
-    )
+    present = _present_groups(conn)
     found += [f"role {role} is missing" for role in GROUPS if role not in present]
     members = conn.exec_driver_sql(
         "SELECT g.rolname, m.rolname FROM pg_auth_members a "
