@@ -219,6 +219,15 @@ def any_ctx(request, db_path: Path):
     context.close()
 
 
+@pytest.fixture
+def demo_any_ctx(any_ctx):
+    """:func:`any_ctx` with the sample data, on each backend in turn."""
+    from specialops.demo import load_demo
+
+    load_demo(any_ctx.store, any_ctx.actor)
+    return any_ctx
+
+
 def tamper_audit_log(db: Path, *statements: str) -> None:
     """What a group member with write access to the file can do with plain sqlite3: drop
     the log's guarding triggers and run ``statements``."""

@@ -196,12 +196,9 @@ def ctx(any_ctx):
 
 
 @pytest.fixture
-def demo_ctx(any_ctx):
+def demo_ctx(demo_any_ctx):
     """The demo data, on SQLite and on a PostgreSQL server in turn."""
-    from specialops.demo import load_demo
-
-    load_demo(any_ctx.store, any_ctx.actor)
-    return any_ctx
+    return demo_any_ctx
 
 
 @pytest.fixture
